@@ -1,0 +1,49 @@
+// BrokerEndpoint: where and how to reach one RabbitMQ broker, parsed from a trigger's host URL.
+//
+// Pure data plus parsing; no I/O. The password is kept for connecting but never appears in
+// Redacted(), in errors or in logs.
+#ifndef KRS_SCALER_BROKER_ENDPOINT_H_
+#define KRS_SCALER_BROKER_ENDPOINT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace krs::scaler {
+
+enum class BrokerProtocol { kAmqp, kHttp };
+
+// TLS settings for the broker connection (amqps:// or https://).
+struct BrokerTlsOptions {
+  std::string ca_file;           // PEM CA bundle; empty uses the system store
+  std::string cert_file;         // PEM client certificate, with key_file
+  std::string key_file;          // PEM client key, with cert_file
+  bool verify_peer = true;       // false when unsafeSsl is set
+  bool verify_hostname = true;   // false when unsafeSsl is set
+};
+
+struct BrokerEndpoint {
+  BrokerProtocol protocol = BrokerProtocol::kAmqp;
+  bool tls = false;              // amqps:// or https://
+  std::string host;              // without brackets for IPv6
+  int port = 0;                  // defaults: amqp 5672, amqps 5671, http 80, https 443
+  std::string username;          // percent-decoded once
+  std::string password;          // percent-decoded once; never logged
+  // amqp: the decoded vhost ("/" when the URL path is empty or "/").
+  // http: the vhost as a single decoded name; ManagementUrl encodes it as one path segment.
+  std::string vhost;
+  std::string path_prefix;       // http only: path before /api, e.g. "/rabbitmq"; "" if none
+  BrokerTlsOptions tls_options;
+
+  // Returns the URL with the password replaced by "***", for logs and errors.
+  std::string Redacted() const;
+
+  // Returns a key that identifies the endpoint and its credentials, for pooling and caching.
+  // The password enters only as a hash.
+  std::string CacheKey() const;
+};
+
+}  // namespace krs::scaler
+
+#endif  // KRS_SCALER_BROKER_ENDPOINT_H_

@@ -1,0 +1,48 @@
+// TriggerConfig: a ScaledObjectRef's scalerMetadata, validated once, with the same keys,
+// defaults and rules as KEDA's built-in `rabbitmq` trigger (pkg/scalers/rabbitmq_scaler.go,
+// kedacore/keda main at 8b4f083).
+#ifndef KRS_SCALER_TRIGGER_METADATA_H_
+#define KRS_SCALER_TRIGGER_METADATA_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "scaler/broker_endpoint.h"
+#include "scaler/queue_stats.h"
+
+namespace krs::scaler {
+
+// KEDA's `mode` values. The last four need the management API (protocol http).
+enum class ScalingMode {
+  kQueueLength,
+  kMessageRate,
+  kDeliverGetRate,
+  kPublishedToDeliveredRatio,
+  kExpectedQueueConsumptionTime,
+};
+
+struct TriggerConfig {
+  QueueQuery query;                     // endpoint, queue name, regex, operation, page size
+  ScalingMode mode = ScalingMode::kQueueLength;
+  double value = 20;                    // HPA target (AverageValue per replica)
+  double activation_value = 0;          // active when the metric is strictly greater
+  bool exclude_unacknowledged = false;  // http: count messages_ready instead of messages
+  absl::Duration timeout;               // http request timeout; 0 for amqp
+  bool unsafe_ssl = false;
+  std::string metric_name;              // stable name sent in GetMetricSpec
+
+  // Returns the name of `mode` as KEDA spells it, e.g. "QueueLength".
+  static absl::string_view ModeName(ScalingMode mode);
+};
+
+// Parses and validates scalerMetadata in one pass. Errors are INVALID_ARGUMENT and name the
+// key, the rejected value and the allowed values; they never contain a password.
+// `default_timeout` is used for http when the `timeout` key is absent.
+absl::StatusOr<TriggerConfig> ParseTriggerMetadata(const std::map<std::string, std::string>& metadata,
+                                                   absl::Duration default_timeout);
+
+}  // namespace krs::scaler
+
+#endif  // KRS_SCALER_TRIGGER_METADATA_H_
