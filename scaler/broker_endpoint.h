@@ -44,6 +44,20 @@ struct BrokerEndpoint {
   std::string CacheKey() const;
 };
 
+// Returns "amqp" or "http".
+absl::string_view BrokerProtocolName(BrokerProtocol protocol);
+
+// Returns the port used when the URL has none: amqp 5672, amqps 5671, http 80, https 443.
+int DefaultBrokerPort(BrokerProtocol protocol, bool tls);
+
+// Parses a trigger's host URL. The scheme picks the protocol (amqp, amqps, http, https).
+// amqp: the whole path after the first '/' is the vhost, decoded once; an empty path or "/"
+// means the default vhost "/". http: the last path segment is the vhost (decoded once; empty or
+// "/" means "/"), and the segments before it are the path prefix kept in front of /api, as KEDA
+// does. Query and fragment are ignored. Returns INVALID_ARGUMENT, with the URL redacted, for an
+// unparseable URL, another scheme, a missing host name or an invalid percent escape.
+absl::StatusOr<BrokerEndpoint> ParseBrokerEndpoint(absl::string_view host_url);
+
 }  // namespace krs::scaler
 
 #endif  // KRS_SCALER_BROKER_ENDPOINT_H_

@@ -37,6 +37,16 @@ struct TriggerConfig {
   static absl::string_view ModeName(ScalingMode mode);
 };
 
+// Returns true for the modes that need the management API: every mode but QueueLength.
+bool ModeNeedsHttp(ScalingMode mode);
+
+// Returns the metric name sent in GetMetricSpec. For the default vhost "/" it is KEDA's name,
+// "rabbitmq-" + QueryEscape(queue) with '/', '.', ':', '%', '(' and ')' replaced by '-'. For any
+// other vhost the vhost, escaped the same way, goes in front of the queue:
+// "rabbitmq-<vhost>-<queue>", so the same queue name in two vhosts gives two names. '+' (a space
+// after QueryEscape) and '~' are replaced by '-' as well, so names contain only [A-Za-z0-9_-].
+std::string MetricNameFor(absl::string_view vhost, absl::string_view queue_name);
+
 // Parses and validates scalerMetadata in one pass. Errors are INVALID_ARGUMENT and name the
 // key, the rejected value and the allowed values; they never contain a password.
 // `default_timeout` is used for http when the `timeout` key is absent.
