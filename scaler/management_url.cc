@@ -17,7 +17,8 @@ std::string EncodeSegment(absl::string_view segment) {
 
 // Returns "<prefix>/api/queues/<vhost>"; an empty vhost means the default vhost "/".
 std::string VhostQueuesPath(const BrokerEndpoint& endpoint) {
-  const absl::string_view vhost = endpoint.vhost.empty() ? "/" : endpoint.vhost;
+  // A std::string: the conditional yields a temporary, which a string_view would outlive.
+  const std::string vhost = endpoint.vhost.empty() ? "/" : endpoint.vhost;
   return absl::StrCat(endpoint.path_prefix, "/api/queues/", EncodeSegment(vhost));
 }
 
