@@ -1,0 +1,182 @@
+// rabbitmq-scaler: KEDA external scaler for RabbitMQ queues. Serves
+// externalscaler.ExternalScaler, gRPC reflection and grpc.health.v1.Health until SIGTERM or
+// SIGINT, then shuts down gracefully.
+#include <pthread.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/logger.h"
+#include "scaler/scaler_options.h"
+#include "scaler/scaler_server.h"
+#include "scaler/stats_router.h"
+
+namespace {
+
+const krs::scaler::ScalerOptions kDefaults;
+
+}  // namespace
+
+ABSL_FLAG(std::string, listen, kDefaults.listen,
+          "host:port to serve gRPC on; port 0 picks a free port, which the start line logs");
+ABSL_FLAG(std::optional<absl::Duration>, timeout, std::nullopt,
+          "broker timeout for AMQP triggers and for http triggers without a `timeout` key, "
+          "e.g. 3s or 500ms; when unset, KEDA_HTTP_DEFAULT_TIMEOUT (milliseconds) if set, "
+          "else 3s");
+ABSL_FLAG(absl::Duration, cache_ttl, kDefaults.cache_ttl,
+          "how long one broker read of a queue is reused by all calls for that queue, e.g. 1s; "
+          "0 disables the cache");
+ABSL_FLAG(absl::Duration, stream_check_interval, kDefaults.stream_check_interval,
+          "how often StreamIsActive checks each watched queue, e.g. 1s");
+ABSL_FLAG(absl::Duration, shutdown_grace, kDefaults.shutdown_grace,
+          "how long in-flight calls may run after SIGTERM or SIGINT before they are cancelled");
+ABSL_FLAG(absl::Duration, warning_interval, kDefaults.warning_interval,
+          "minimum time between two warnings about the same error; repeats are counted");
+ABSL_FLAG(std::string, log_level, "info", "lowest level logged: debug, info, warning or error");
+
+namespace {
+
+using krs::LogLevel;
+using krs::scaler::ScalerOptions;
+
+// Rewrites "--cache-ttl=1s" as "--cache_ttl=1s": Abseil flag names cannot contain '-', and
+// users of Kubernetes tooling expect dashes. Arguments after a bare "--" are left alone.
+std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>& storage) {
+  storage.assign(argv, argv + argc);
+  bool after_terminator = false;
+  for (size_t i = 1; i < storage.size(); ++i) {
+    std::string& arg = storage[i];
+    if (after_terminator || arg.size() < 2 || arg[0] != '-') continue;
+    if (arg == "--") {
+      after_terminator = true;
+      continue;
+    }
+    size_t name_begin = arg.find_first_not_of('-');
+    size_t name_end = std::min(arg.find('='), arg.size());
+    for (size_t j = name_begin; j < name_end; ++j) {
+      if (arg[j] == '-') arg[j] = '_';
+    }
+  }
+
+  std::vector<char*> result;
+  for (std::string& arg : storage) result.push_back(arg.data());
+  return result;
+}
+
+// Returns the broker timeout: --timeout when given, else KEDA_HTTP_DEFAULT_TIMEOUT, else the
+// default.
+absl::StatusOr<absl::Duration> ResolveTimeout() {
+  std::optional<absl::Duration> flag = absl::GetFlag(FLAGS_timeout);
+  if (flag.has_value()) return *flag;
+
+  const char* env = std::getenv("KEDA_HTTP_DEFAULT_TIMEOUT");
+  if (env == nullptr || *env == '\0') return kDefaults.default_timeout;
+
+  int64_t milliseconds = 0;
+  if (!absl::SimpleAtoi(env, &milliseconds) || milliseconds <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid KEDA_HTTP_DEFAULT_TIMEOUT \"", env, "\": expected milliseconds greater than 0"));
+  }
+  return absl::Milliseconds(milliseconds);
+}
+
+absl::StatusOr<ScalerOptions> OptionsFromFlags() {
+  ScalerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.cache_ttl = absl::GetFlag(FLAGS_cache_ttl);
+  options.stream_check_interval = absl::GetFlag(FLAGS_stream_check_interval);
+  options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
+  options.warning_interval = absl::GetFlag(FLAGS_warning_interval);
+
+  absl::StatusOr<absl::Duration> timeout = ResolveTimeout();
+  if (!timeout.ok()) return timeout.status();
+  options.default_timeout = *timeout;
+
+  absl::StatusOr<LogLevel> level = krs::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
+  if (!level.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--log_level: ", level.status().message()));
+  }
+  options.log_level = *level;
+
+  absl::Status valid = options.Validate();
+  if (!valid.ok()) return valid;
+  return options;
+}
+
+// Makes --help list this file's flags: by default Abseil lists only flags defined in a file
+// named after the program.
+void ConfigureHelp() {
+  absl::FlagsUsageConfig config;
+  auto is_main = [](absl::string_view file) { return absl::EndsWith(file, "scaler/main.cc"); };
+  config.contains_help_flags = is_main;
+  config.contains_helpshort_flags = is_main;
+  absl::SetFlagsUsageConfig(config);
+}
+
+// Blocks SIGTERM and SIGINT in this thread and every thread started later, so that only
+// sigwait() receives them.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First, before gRPC or anything else starts a thread.
+  sigset_t shutdown_signals = BlockShutdownSignals();
+
+  ConfigureHelp();
+  absl::SetProgramUsageMessage(
+      "KEDA external scaler for RabbitMQ: serves externalscaler.ExternalScaler over gRPC with "
+      "the scalerMetadata keys of KEDA's rabbitmq trigger.\nUsage: rabbitmq-scaler [--listen=0.0.0.0:9090] [flags]");
+  std::vector<std::string> storage;
+  std::vector<char*> args = NormalizeFlagNames(argc, argv, storage);
+  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+
+  absl::StatusOr<ScalerOptions> options = OptionsFromFlags();
+  if (!options.ok()) {
+    krs::Log(LogLevel::kError, "invalid flags", {{"error", options.status().message()}});
+    return 2;
+  }
+  krs::SetLogLevel(options->log_level);
+
+  krs::scaler::ScalerServer server(*options, krs::scaler::MakeScalerStatsSource(*options));
+  absl::StatusOr<int> port = server.Start();
+  if (!port.ok()) {
+    krs::Log(LogLevel::kError, "scaler failed to start", {{"error", port.status().message()}});
+    return 1;
+  }
+  krs::Log(LogLevel::kInfo, "scaler started",
+           {{"listen", options->listen},
+            {"port", *port},
+            {"timeout", absl::FormatDuration(options->default_timeout)},
+            {"cache_ttl", absl::FormatDuration(options->cache_ttl)},
+            {"stream_check_interval", absl::FormatDuration(options->stream_check_interval)}});
+
+  int signal_number = 0;
+  sigwait(&shutdown_signals, &signal_number);
+  krs::Log(LogLevel::kInfo, "scaler stopping",
+           {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
+            {"grace", absl::FormatDuration(options->shutdown_grace)}});
+
+  server.Shutdown(absl::Now() + options->shutdown_grace);
+  krs::Log(LogLevel::kInfo, "scaler stopped");
+  return 0;
+}
