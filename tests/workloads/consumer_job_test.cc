@@ -1,4 +1,7 @@
 // Job mode (one message per process, idle exit) and malformed bodies.
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/workloads/workload_harness.h"
@@ -32,6 +35,30 @@ TEST_F(ConsumerJobTest, ProcessesOneMessagePerProcess) {
   std::vector<Event> idle_events = EventsOfType(StoredEvents(), EventType::kIdle);
   ASSERT_EQ(idle_events.size(), 1u);
   EXPECT_EQ(idle_events[0].consumer_id, "job-3");
+}
+
+TEST_F(ConsumerJobTest, JobsInSequenceCauseNoRedelivery) {
+  // Each job cancels its consumer before the ack. Otherwise the broker delivers the next
+  // message into the prefetch slot that the ack frees, and the job requeues it at exit.
+  constexpr int kJobs = 5;
+  ASSERT_EQ(RunProducer(kJobs, "fixed:0.1"), 0);
+
+  for (int i = 1; i <= kJobs; ++i) {
+    SCOPED_TRACE(i);
+    std::string name = absl::StrCat("seq-", i);
+    Process* job = StartConsumer(name, {"--mode", "job", "--idle-timeout", "10"});
+    ASSERT_EQ(job->Wait(absl::Seconds(15)), 0) << job->log();
+    ASSERT_TRUE(WaitForSummary([&](const nlohmann::json& s) { return s["completed"] == i; }));
+    EXPECT_EQ(EventsOfType(StoredEvents(), EventType::kReceived, name).size(), 1u);
+    EXPECT_EQ(ReadyMessages(), kJobs - i);
+  }
+
+  nlohmann::json summary = Summary();
+  EXPECT_EQ(summary["attempts"], kJobs);
+  EXPECT_EQ(summary["redeliveries"], 0);
+  for (const Event& event : EventsOfType(StoredEvents(), EventType::kReceived)) {
+    EXPECT_FALSE(event.redelivered) << event.message_id;
+  }
 }
 
 TEST_F(ConsumerJobTest, MalformedBodiesAreRejectedWithoutRequeue) {

@@ -1,5 +1,10 @@
-// The three --on-sigterm policies with a message in hand, and an idle worker under each.
+// The three --on-sigterm policies with a message in hand, an idle worker under each, and how
+// soon a stop signal ends a wait.
 #include <signal.h>
+
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -10,8 +15,26 @@
 namespace krs::workloads {
 namespace {
 
+// How long a consumer run with --poll-slice 5 may take from SIGTERM to exit. A consumer that
+// checks for stop signals only between slices needs up to the whole 5 s slice. One whose
+// wait the signal ends needs a few milliseconds plus its broker round trips, so the bound
+// leaves a wide margin for a loaded machine. In the lab, 4 real ms per simulated second turn
+// a 30 s grace period into 120 ms.
+constexpr absl::Duration kPromptStopBound = absl::Milliseconds(500);
+
 class ConsumerSigtermTest : public WorkloadBrokerTest {
  protected:
+  // Waits up to kPromptStopBound for `consumer` to exit, SIGKILLs it when it has not, and
+  // returns the exit code it had within the bound.
+  std::optional<int> WaitOrKill(Process* consumer) {
+    std::optional<int> exit_code = consumer->Wait(kPromptStopBound);
+    if (!exit_code.has_value()) {
+      consumer->Signal(SIGKILL);
+      consumer->Wait(absl::Seconds(5));
+    }
+    return exit_code;
+  }
+
   // Waits until `consumer` has reported `count` received events.
   void WaitForReceived(const std::string& consumer, size_t count = 1) {
     ASSERT_TRUE(testing::Eventually(
@@ -87,6 +110,54 @@ TEST_F(ConsumerSigtermTest, IdleWorkerExitsAtOnceUnderEveryPolicy) {
     consumer->Signal(SIGTERM);
     EXPECT_EQ(consumer->Wait(absl::Seconds(5)), 0) << consumer->log();
   }
+}
+
+struct PromptStopCase {
+  std::string state;
+  std::vector<std::string> extra_args;
+};
+
+TEST_F(ConsumerSigtermTest, RequeueStopsPromptlyWhileWorking) {
+  // One message, interrupted and requeued by each consumer in turn. "exec sleep" makes the
+  // shell's SIGTERM reach sleep itself.
+  const std::vector<PromptStopCase> cases = {
+      {"sleep", {}},
+      {"burn", {"--burn-cpu"}},
+      {"exec", {"--exec", "exec sleep 30"}},
+  };
+  ASSERT_EQ(RunProducer(1, "fixed:30"), 0);
+
+  int interrupted = 0;
+  for (const PromptStopCase& test_case : cases) {
+    SCOPED_TRACE(test_case.state);
+    std::string name = absl::StrCat("prompt-", test_case.state);
+    std::vector<std::string> args = {"--on-sigterm", "requeue", "--poll-slice", "5"};
+    args.insert(args.end(), test_case.extra_args.begin(), test_case.extra_args.end());
+    Process* consumer = StartConsumer(name, args);
+    WaitForReceived(name);
+    absl::SleepFor(absl::Milliseconds(300));  // inside the first 5 s slice of work
+    consumer->Signal(SIGTERM);
+
+    ASSERT_EQ(WaitOrKill(consumer), 0) << consumer->log();
+    ++interrupted;
+    ASSERT_TRUE(WaitForSummary(
+        [&](const nlohmann::json& s) { return s["interrupted"] == interrupted; }));
+    nlohmann::json summary = Summary();
+    EXPECT_EQ(summary["killed"], 0);
+    EXPECT_EQ(summary["completed"], 0);
+    EXPECT_EQ(ReadyMessages(), 1);
+  }
+}
+
+TEST_F(ConsumerSigtermTest, IdleStopsPromptly) {
+  Process* consumer =
+      StartConsumer("prompt-idle", {"--on-sigterm", "requeue", "--poll-slice", "5"});
+  ASSERT_TRUE(testing::Eventually(
+      [&] { return consumer->log().find("consuming") != std::string::npos; }));
+  absl::SleepFor(absl::Milliseconds(300));  // inside the first 5 s wait for a delivery
+  consumer->Signal(SIGTERM);
+
+  EXPECT_EQ(WaitOrKill(consumer), 0) << consumer->log();
 }
 
 }  // namespace

@@ -174,6 +174,17 @@ absl::Status AmqpConsumerChannel::HandleNonDeliveryFrame() {
   }
 }
 
+int AmqpConsumerChannel::socket_fd() const {
+  if (!connection_->is_open()) return -1;
+  return amqp_get_sockfd(connection_->state());
+}
+
+bool AmqpConsumerChannel::HasBufferedInput() const {
+  if (!connection_->is_open()) return false;
+  amqp_connection_state_t state = connection_->state();
+  return amqp_data_in_buffer(state) != 0 || amqp_frames_enqueued(state) != 0;
+}
+
 absl::Status AmqpConsumerChannel::Ack(uint64_t delivery_tag) {
   int rc = amqp_basic_ack(connection_->state(), channel_, delivery_tag, /*multiple=*/0);
   return connection_->CheckLibraryStatus(rc, "basic.ack");

@@ -72,6 +72,14 @@ class AmqpConsumerChannel {
 
   size_t kept() const { return kept_.size(); }
 
+  // The connection's socket, for callers that poll(2) it together with other file descriptors
+  // and then call Poll(absl::ZeroDuration()).
+  int socket_fd() const;
+
+  // True when rabbitmq-c has already read bytes or frames from the socket that no call has
+  // handled yet, which a poll(2) on socket_fd() would not report. Kept deliveries do not count.
+  bool HasBufferedInput() const;
+
  private:
   AmqpConsumerChannel(AmqpConnection& connection, amqp_channel_t channel, std::string tag,
                       int prefetch)

@@ -1,10 +1,13 @@
 #include "workloads/consumer/consumer.h"
 
+#include <poll.h>
 #include <signal.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <map>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -17,10 +20,27 @@ namespace {
 
 constexpr amqp_channel_t kChannel = 1;
 
-// Spins until `until`, to simulate CPU-bound work.
-void BurnCpuUntil(absl::Time until) {
+// Waits up to `timeout` until one of `fds` is readable; entries of -1 are skipped. Returns
+// early, too, when a signal handler interrupts the wait.
+void WaitForReadable(std::initializer_list<int> fds, absl::Duration timeout) {
+  std::vector<pollfd> polled;
+  for (int fd : fds) {
+    if (fd >= 0) polled.push_back(pollfd{fd, POLLIN, 0});
+  }
+  timespec limit = absl::ToTimespec(std::max(timeout, absl::ZeroDuration()));
+  ppoll(polled.data(), polled.size(), &limit, nullptr);
+}
+
+bool IsReadable(int fd) {
+  if (fd < 0) return false;
+  pollfd polled{fd, POLLIN, 0};
+  return poll(&polled, 1, 0) > 0;
+}
+
+// Spins until `until` or until `stop_signal_fd` is readable, to simulate CPU-bound work.
+void BurnCpuUntil(absl::Time until, int stop_signal_fd) {
   volatile uint64_t sink = 0;
-  while (absl::Now() < until) {
+  while (absl::Now() < until && !IsReadable(stop_signal_fd)) {
     for (int i = 0; i < 10000; ++i) sink = sink + static_cast<uint64_t>(i);
   }
 }
@@ -75,11 +95,13 @@ absl::StatusOr<ExecFailurePolicy> ParseExecFailurePolicy(absl::string_view text)
 }
 
 Consumer::Consumer(ConsumerOptions options, EventSink& events,
-                   PodAnnotationClient* deletion_cost, std::function<int()> take_stop_signals)
+                   PodAnnotationClient* deletion_cost, std::function<int()> take_stop_signals,
+                   int stop_signal_fd)
     : options_(std::move(options)),
       events_(events),
       deletion_cost_(deletion_cost),
-      take_stop_signals_(std::move(take_stop_signals)) {}
+      take_stop_signals_(std::move(take_stop_signals)),
+      stop_signal_fd_(stop_signal_fd) {}
 
 Consumer::~Consumer() { Disconnect(); }
 
@@ -88,6 +110,10 @@ int Consumer::Run() {
       {{"consumer_id", options_.consumer_id}, {"queue", options_.queue},
        {"mode", options_.mode == ConsumerMode::kJob ? "job" : "worker"},
        {"prefetch", options_.prefetch}, {"time_scale", options_.time_scale}});
+  if (options_.mode == ConsumerMode::kJob && options_.prefetch != 1) {
+    Log(LogLevel::kWarning, "job mode consumes with prefetch 1; --prefetch ignored",
+        {{"prefetch", options_.prefetch}});
+  }
   absl::Duration backoff = options_.reconnect_initial_backoff;
   while (true) {
     if (StopRequestedWhileIdle()) break;
@@ -127,8 +153,10 @@ absl::Status Consumer::Connect() {
   absl::Status status = connection_->OpenChannel(kChannel);
   if (!status.ok()) return status;
 
+  // A job takes one message, so a second one held in its prefetch would only be requeued.
+  int prefetch = options_.mode == ConsumerMode::kJob ? 1 : options_.prefetch;
   absl::StatusOr<AmqpConsumerChannel> channel =
-      AmqpConsumerChannel::Start(*connection_, kChannel, options_.queue, options_.prefetch);
+      AmqpConsumerChannel::Start(*connection_, kChannel, options_.queue, prefetch);
   if (!channel.ok()) return channel.status();
   channel_.emplace(*std::move(channel));
   Log(LogLevel::kInfo, "consuming",
@@ -150,11 +178,31 @@ void Consumer::Disconnect() {
 
 bool Consumer::WaitOrStop(absl::Duration backoff) {
   absl::Time until = absl::Now() + backoff;
-  while (absl::Now() < until) {
-    if (StopRequestedWhileIdle()) return true;
-    absl::SleepFor(std::min(options_.poll_slice, until - absl::Now()));
+  while (!StopRequestedWhileIdle()) {
+    absl::Duration left = until - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    WaitForReadable({stop_signal_fd_}, std::min(left, options_.poll_slice));
   }
-  return StopRequestedWhileIdle();
+  return true;
+}
+
+absl::Status Consumer::WaitAndPoll(absl::Duration timeout, int extra_fd) {
+  // poll(2) does not see what rabbitmq-c has already read from the socket.
+  if (!channel_->HasBufferedInput()) {
+    WaitForReadable({stop_signal_fd_, channel_->socket_fd(), extra_fd},
+                    std::min(timeout, options_.poll_slice));
+  }
+  return channel_->Poll(absl::ZeroDuration());
+}
+
+absl::StatusOr<std::optional<Delivery>> Consumer::WaitForDelivery() {
+  if (channel_->kept() == 0) {
+    absl::Status status = WaitAndPoll(options_.poll_slice);
+    if (!status.ok()) return status;
+  }
+  // A pending stop signal is taken by the caller before a delivery leaves the kept queue.
+  if (channel_->kept() == 0 || IsReadable(stop_signal_fd_)) return std::optional<Delivery>();
+  return channel_->NextDelivery(absl::ZeroDuration());
 }
 
 bool Consumer::StopRequestedWhileIdle() {
@@ -191,7 +239,7 @@ Consumer::LoopEnd Consumer::ConsumeLoop() {
   while (true) {
     if (StopRequestedWhileIdle()) return LoopEnd::kExit;
 
-    absl::StatusOr<std::optional<Delivery>> delivery = channel_->NextDelivery(options_.poll_slice);
+    absl::StatusOr<std::optional<Delivery>> delivery = WaitForDelivery();
     if (!delivery.ok()) {
       Log(LogLevel::kWarning, "consuming failed", {{"error", delivery.status().ToString()}});
       return LoopEnd::kConnectionLost;
@@ -207,6 +255,13 @@ Consumer::LoopEnd Consumer::ConsumeLoop() {
       continue;
     }
 
+    if (options_.mode == ConsumerMode::kJob) {
+      // basic.cancel before the ack: the broker handles the cancel first, so the prefetch slot
+      // that the ack frees is never filled with a second message, which would be requeued
+      // (and marked redelivered) when the job exits. A failed send shows up as a connection
+      // loss during the work.
+      channel_->Cancel().IgnoreError();
+    }
     switch (Process(**delivery)) {
       case Outcome::kDone:
         if (options_.mode == ConsumerMode::kJob) return LoopEnd::kExit;
@@ -266,13 +321,11 @@ Consumer::WorkEnd Consumer::Simulate(const WorkItem& item) {
     if (left <= absl::ZeroDuration()) return WorkEnd::kFinished;
     absl::Duration slice = std::min(left, options_.poll_slice);
 
-    absl::Status status;
     if (options_.burn_cpu) {
-      BurnCpuUntil(absl::Now() + slice);
-      status = channel_->Poll(absl::ZeroDuration());
-    } else {
-      status = channel_->Poll(slice);
+      BurnCpuUntil(absl::Now() + slice, stop_signal_fd_);
+      slice = absl::ZeroDuration();
     }
+    absl::Status status = WaitAndPoll(slice);
     if (!status.ok()) {
       Log(LogLevel::kWarning, "connection lost during work", {{"error", status.ToString()}});
       return WorkEnd::kConnectionLost;
@@ -302,18 +355,28 @@ Consumer::WorkEnd Consumer::RunExec(const Delivery& delivery, const WorkItem& it
       return WorkEnd::kFailed;
     }
 
-    absl::Status status = channel_->Poll(slice);
+    // The slice still bounds the wait: it feeds the child's stdin, and without a pidfd it is
+    // the only way to notice the exit.
+    absl::Status status = WaitAndPoll(slice, (*child)->exit_fd());
     if (!status.ok()) {
       Log(LogLevel::kWarning, "connection lost during --exec", {{"error", status.ToString()}});
       return WorkEnd::kConnectionLost;  // the destructor kills the child
     }
-    if (!kill_at.has_value() && CheckStopWhileBusy()) {
-      channel_->Cancel().IgnoreError();
-      (*child)->Signal(SIGTERM);
-      kill_at = absl::Now() + options_.exec_term_timeout;
-    }
-    if (kill_at.has_value() && absl::Now() >= *kill_at) (*child)->Signal(SIGKILL);
+    SignalChildOnStop(**child, kill_at);
   }
+}
+
+void Consumer::SignalChildOnStop(ChildProcess& child, std::optional<absl::Time>& kill_at) {
+  if (!kill_at.has_value()) {
+    if (!CheckStopWhileBusy()) return;
+    channel_->Cancel().IgnoreError();
+    child.Signal(SIGTERM);
+    kill_at = absl::Now() + options_.exec_term_timeout;
+    return;
+  }
+  // A repeated stop signal changes nothing, but taking it keeps it from ending every wait.
+  take_stop_signals_();
+  if (absl::Now() >= *kill_at) child.Signal(SIGKILL);
 }
 
 Consumer::Outcome Consumer::Finish(const Delivery& delivery, const WorkItem& item, WorkEnd end,

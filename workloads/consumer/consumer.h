@@ -3,19 +3,23 @@
 // --exec command, acknowledges it, and reports every step to the result-analyzer.
 //
 // Modes: a worker consumes until it is stopped. A job processes exactly one message and exits
-// 0, or reports `idle` and exits 0 when none arrives within idle_timeout.
+// 0, or reports `idle` and exits 0 when none arrives within idle_timeout. A job consumes with
+// prefetch 1 and sends basic.cancel as soon as its message arrives, before the ack, so the
+// broker never delivers it a second message.
 //
-// SIGTERM (and SIGINT), observed between slices of work of at most poll_slice:
+// Every wait is a poll(2) on the stop-signal fd, the AMQP socket and, while an --exec child
+// runs, the child's pidfd, bounded by poll_slice. So SIGTERM (and SIGINT) is seen within
+// milliseconds in every state:
 //   - idle (no message in hand): exit 0 at once under every policy;
 //   - ignore:  the signal is discarded; the consumer works on and keeps consuming until SIGKILL;
 //   - requeue: basic.cancel, SIGTERM to an --exec child (SIGKILL after exec_term_timeout),
 //              basic.reject requeue=true, `interrupted`, exit 0;
 //   - drain:   basic.cancel, finish and ack the current message (wait for an --exec child),
 //              exit 0.
-// Between slices the loop calls into rabbitmq-c (AmqpConsumerChannel::Poll), which sends
-// heartbeats, so a message longer than the heartbeat timeout keeps its connection. If the
-// connection is lost anyway, the consumer reports `ack_failed`, reconnects with backoff and
-// goes on.
+// After each wait the loop calls into rabbitmq-c without blocking (AmqpConsumerChannel::Poll),
+// which sends heartbeats, so a message longer than the heartbeat timeout keeps its connection.
+// If the connection is lost anyway, the consumer reports `ack_failed`, reconnects with backoff
+// and goes on.
 #ifndef KRS_WORKLOADS_CONSUMER_CONSUMER_H_
 #define KRS_WORKLOADS_CONSUMER_CONSUMER_H_
 
@@ -34,6 +38,8 @@
 #include "workloads/consumer/pod_annotation_client.h"
 
 namespace krs::workloads {
+
+class ChildProcess;
 
 enum class ConsumerMode { kWorker, kJob };
 enum class SigtermPolicy { kIgnore, kRequeue, kDrain };
@@ -58,6 +64,8 @@ struct ConsumerOptions {
   absl::Duration exec_term_timeout = absl::Seconds(10);  // requeue: SIGTERM to SIGKILL of the child
   std::string consumer_id;
   std::string default_scenario;  // for messages whose body has no scenario
+  // Longest wait before calling into rabbitmq-c (heartbeats) and re-checking deadlines; stop
+  // signals and AMQP traffic end a wait early. Keep it well below the heartbeat interval.
   absl::Duration poll_slice = absl::Milliseconds(200);
   absl::Duration reconnect_initial_backoff = absl::Milliseconds(500);
   absl::Duration reconnect_max_backoff = absl::Seconds(10);
@@ -69,8 +77,10 @@ class Consumer {
  public:
   // `deletion_cost` may be null (self-protection off). `take_stop_signals` returns how many
   // stop signals arrived since the last call (SignalPipe::TakeStopSignals in the binary).
+  // `stop_signal_fd` is readable while a stop signal is not yet taken (SignalPipe::ReadFd);
+  // with -1 the consumer notices stop signals only at the end of each poll_slice.
   Consumer(ConsumerOptions options, EventSink& events, PodAnnotationClient* deletion_cost,
-           std::function<int()> take_stop_signals);
+           std::function<int()> take_stop_signals, int stop_signal_fd = -1);
   ~Consumer();
 
   // Runs until the mode's end or a stop signal; returns the process exit code (0).
@@ -86,6 +96,13 @@ class Consumer {
   void Disconnect();
   // Sleeps up to `backoff` while watching for stop signals; returns true if one arrived.
   bool WaitOrStop(absl::Duration backoff);
+  // Waits up to `timeout` until a stop signal, AMQP traffic or `extra_fd` (-1: none) is
+  // readable, then lets rabbitmq-c handle the traffic and send heartbeats without blocking.
+  // Returns an error when the channel or connection is gone.
+  absl::Status WaitAndPoll(absl::Duration timeout, int extra_fd = -1);
+  // Waits up to poll_slice for a delivery; returns std::nullopt when none arrived or when a
+  // stop signal is pending.
+  absl::StatusOr<std::optional<Delivery>> WaitForDelivery();
 
   LoopEnd ConsumeLoop();
   Outcome Process(const Delivery& delivery);
@@ -95,6 +112,9 @@ class Consumer {
 
   WorkEnd Simulate(const WorkItem& item);
   WorkEnd RunExec(const Delivery& delivery, const WorkItem& item, std::string& reason);
+  // Sends the --exec child SIGTERM on a stop signal under the requeue policy, then SIGKILL
+  // once exec_term_timeout has passed; `kill_at` is set at the SIGTERM.
+  void SignalChildOnStop(ChildProcess& child, std::optional<absl::Time>& kill_at);
 
   // Handles stop signals that arrived while a message is in hand; returns true when the
   // current message must be interrupted (requeue policy).
@@ -109,6 +129,7 @@ class Consumer {
   EventSink& events_;
   PodAnnotationClient* deletion_cost_;
   std::function<int()> take_stop_signals_;
+  int stop_signal_fd_;
 
   std::unique_ptr<AmqpConnection> connection_;
   std::optional<AmqpConsumerChannel> channel_;

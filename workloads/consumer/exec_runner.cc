@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,17 +82,21 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Start(
   close(fds[0]);
   fcntl(fds[1], F_SETFL, O_NONBLOCK);
   std::unique_ptr<ChildProcess> child(new ChildProcess(pid, fds[1], std::move(stdin_data)));
+  // The child is not reaped before this call, so the pidfd refers to it.
+  child->exit_fd_ = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
   child->FeedStdin();
   return child;
 }
 
 ChildProcess::~ChildProcess() {
   CloseStdin();
-  if (wait_status_.has_value()) return;
-  kill(pid_, SIGKILL);
-  int status = 0;
-  while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  if (!wait_status_.has_value()) {
+    kill(pid_, SIGKILL);
+    int status = 0;
+    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
   }
+  if (exit_fd_ >= 0) close(exit_fd_);
 }
 
 void ChildProcess::FeedStdin() {

@@ -5,7 +5,7 @@
 //   AMQP_HEADER_<NAME> per header (NAME upper-cased, every character other than A-Z and 0-9
 //   turned into '_').
 // The consumer never blocks on the child: it feeds stdin and polls for the exit between
-// slices of AMQP traffic. The child gets SIGKILL when the consumer dies (PR_SET_PDEATHSIG),
+// slices of AMQP traffic, and it can poll(2) exit_fd() to wake as soon as the child exits. The child gets SIGKILL when the consumer dies (PR_SET_PDEATHSIG),
 // as every process of a container does when the container is killed.
 #ifndef KRS_WORKLOADS_CONSUMER_EXEC_RUNNER_H_
 #define KRS_WORKLOADS_CONSUMER_EXEC_RUNNER_H_
@@ -48,6 +48,10 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
 
+  // A pidfd that becomes readable when the child exits; -1 when pidfd_open(2) failed
+  // (Linux < 5.3), in which case only Poll() notices the exit.
+  int exit_fd() const { return exit_fd_; }
+
  private:
   ChildProcess(pid_t pid, int stdin_fd, std::string stdin_data)
       : pid_(pid), stdin_fd_(stdin_fd), stdin_data_(std::move(stdin_data)) {}
@@ -56,6 +60,7 @@ class ChildProcess {
   void CloseStdin();
 
   pid_t pid_;
+  int exit_fd_ = -1;
   int stdin_fd_;
   std::string stdin_data_;
   size_t stdin_written_ = 0;

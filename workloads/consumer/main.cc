@@ -27,8 +27,11 @@ ABSL_FLAG(std::string, amqp_url, "",
 ABSL_FLAG(std::string, queue, kw::kDefaultQueue, "Queue to consume from (it must exist).");
 ABSL_FLAG(std::string, mode, "worker",
           "worker: consume until stopped. job: process exactly one message and exit 0, or "
-          "report idle and exit 0 when none arrives within --idle_timeout.");
-ABSL_FLAG(int, prefetch, 1, "basic.qos prefetch count: unacknowledged messages held at once.");
+          "report idle and exit 0 when none arrives within --idle_timeout. A job cancels its "
+          "consumer before the ack, so it never takes a second message.");
+ABSL_FLAG(int, prefetch, 1,
+          "basic.qos prefetch count: unacknowledged messages held at once. Job mode always "
+          "uses 1.");
 ABSL_FLAG(double, time_scale, 1.0,
           "Real seconds per work second: a message with work_seconds W takes W * time_scale "
           "real seconds. 0.1 runs ten times faster.");
@@ -43,6 +46,10 @@ ABSL_FLAG(double, idle_timeout, 30.0,
 ABSL_FLAG(int, heartbeat, 10,
           "AMQP heartbeat interval in seconds (the broker drops the connection after about two "
           "missed intervals); 0 disables heartbeats. The work loop keeps heartbeats going.");
+ABSL_FLAG(double, poll_slice, 0.2,
+          "Longest wait in seconds before the consumer calls into rabbitmq-c to send heartbeats "
+          "and re-checks its deadlines. Stop signals and AMQP traffic end a wait at once. Keep "
+          "it well below --heartbeat.");
 ABSL_FLAG(std::string, exec, "",
           "Shell command run per message as /bin/sh -c COMMAND, body on stdin, properties in "
           "AMQP_* environment variables; exit status 0 acks. Empty: simulate the work.");
@@ -99,6 +106,21 @@ absl::Status ReadPolicies(kw::ConsumerOptions& options) {
   return absl::OkStatus();
 }
 
+absl::Status ReadAmqpTimings(kw::ConsumerOptions& options) {
+  options.heartbeat_seconds = absl::GetFlag(FLAGS_heartbeat);
+  if (options.heartbeat_seconds < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --heartbeat ", options.heartbeat_seconds, ": must be >= 0"));
+  }
+  double poll_slice = absl::GetFlag(FLAGS_poll_slice);
+  if (!(poll_slice > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --poll_slice ", poll_slice, ": must be > 0"));
+  }
+  options.poll_slice = absl::Seconds(poll_slice);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<kw::ConsumerOptions> OptionsFromFlags() {
   kw::ConsumerOptions options;
   options.amqp_url = kw::FlagOrEnv(absl::GetFlag(FLAGS_amqp_url), kw::kAmqpUrlEnv,
@@ -119,11 +141,9 @@ absl::StatusOr<kw::ConsumerOptions> OptionsFromFlags() {
   }
   options.burn_cpu = absl::GetFlag(FLAGS_burn_cpu);
   options.idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_idle_timeout));
-  options.heartbeat_seconds = absl::GetFlag(FLAGS_heartbeat);
-  if (options.heartbeat_seconds < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid --heartbeat ", options.heartbeat_seconds, ": must be >= 0"));
-  }
+  status = ReadAmqpTimings(options);
+  if (!status.ok()) return status;
+
   options.exec_command = absl::GetFlag(FLAGS_exec);
   options.exec_term_timeout = absl::Seconds(absl::GetFlag(FLAGS_exec_term_timeout));
   options.consumer_id = DefaultConsumerId();
@@ -185,7 +205,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   {
     kw::Consumer consumer(*std::move(options), **events, deletion_cost->get(),
-                          &kw::SignalPipe::TakeStopSignals);
+                          &kw::SignalPipe::TakeStopSignals, kw::SignalPipe::ReadFd());
     exit_code = consumer.Run();
   }
   if (*deletion_cost != nullptr && (*deletion_cost)->failures() > 0) {

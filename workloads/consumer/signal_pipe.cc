@@ -55,6 +55,8 @@ int SignalPipe::TakeStopSignals() {
   return count;
 }
 
+int SignalPipe::ReadFd() { return g_pipe[0]; }
+
 void SignalPipe::RequestStopForTest() { OnStopSignal(SIGTERM); }
 
 }  // namespace krs::workloads
