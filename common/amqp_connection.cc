@@ -2,6 +2,7 @@
 
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/ssl.h>
 #include <sys/time.h>
 
 #include <algorithm>
@@ -225,7 +226,14 @@ absl::Status AmqpConnection::OpenSocket() {
     if (socket == nullptr) return absl::InternalError("creating the TLS socket failed");
     amqp_ssl_socket_set_verify_peer(socket, options_.verify_peer ? 1 : 0);
     amqp_ssl_socket_set_verify_hostname(socket, options_.verify_hostname ? 1 : 0);
-    if (!options_.ca_file.empty()) {
+    if (options_.ca_file.empty()) {
+      // rabbitmq-c 0.11 trusts no CA unless one is set, so load the system store, as the
+      // management API client (cpp-httplib) does.
+      auto* context = static_cast<SSL_CTX*>(amqp_ssl_socket_get_context(socket));
+      if (context == nullptr || SSL_CTX_set_default_verify_paths(context) != 1) {
+        return absl::InternalError("loading the system CA store failed");
+      }
+    } else {
       int rc = amqp_ssl_socket_set_cacert(socket, options_.ca_file.c_str());
       if (rc != AMQP_STATUS_OK) {
         return absl::InvalidArgumentError(absl::StrCat("loading the CA file \"", options_.ca_file,
@@ -256,7 +264,7 @@ absl::Status AmqpConnection::OpenSocket() {
 
 absl::Status AmqpConnection::TlsOpenError(int library_error) const {
   const std::string trusted =
-      options_.ca_file.empty() ? "the default CA store (no CA file is set)" : absl::StrCat("CA file \"", options_.ca_file, "\"");
+      options_.ca_file.empty() ? "the system CA store (no CA file is set)" : absl::StrCat("CA file \"", options_.ca_file, "\"");
   switch (library_error) {
     case AMQP_STATUS_SSL_PEER_VERIFY_FAILED:
       return absl::UnavailableError(absl::StrCat(
@@ -306,6 +314,15 @@ absl::Status AmqpConnection::Login() {
       reply.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
     amqp_connection_close_ok_t close_ok{};
     amqp_send_method(state_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &close_ok);
+  }
+  // With TLS 1.3 the broker checks the client certificate after the client's side of the
+  // handshake is done, so a rejected or missing certificate shows up here as a TLS error.
+  if (options_.tls && reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+      (reply.library_error == AMQP_STATUS_SSL_ERROR ||
+       reply.library_error == AMQP_STATUS_CONNECTION_CLOSED)) {
+    return absl::UnavailableError(absl::StrCat(
+        "login failed: ", amqp_error_string2(reply.library_error),
+        "; the broker may have rejected the TLS client certificate or require one"));
   }
   return StatusFromReply(reply, "login");
 }

@@ -36,7 +36,7 @@ struct AmqpConnectionOptions {
   std::string password = "guest";   // never logged or put in an error
 
   bool tls = false;                 // amqps://
-  std::string ca_file;              // PEM CA bundle; empty leaves rabbitmq-c's default (none)
+  std::string ca_file;              // PEM CA bundle; empty uses the system CA store
   std::string cert_file;            // PEM client certificate, together with key_file
   std::string key_file;             // PEM client key, together with cert_file
   bool verify_peer = true;

@@ -97,8 +97,25 @@ absl::Status ParseHostPort(absl::string_view host_port, Url* url) {
   return absl::OkStatus();
 }
 
+// The bytes Go's net/url accepts in a userinfo (validUserinfo in Go 1.20): RFC 3986 unreserved
+// and sub-delims, ':', '@' and '%'. KEDA parses the host URL with net/url, so a URL it rejects
+// is rejected here too. Spaces and quotes are excluded, which keeps RedactUrl's word split
+// from cutting a parsed password in two.
+bool IsUserinfoChar(unsigned char c) {
+  if (absl::ascii_isalnum(c)) return true;
+  return absl::string_view("-._:~!$&'()*+,;=%@").find(static_cast<char>(c)) !=
+         absl::string_view::npos;
+}
+
 // Splits the userinfo ("user", "user:password") and decodes both parts once.
 absl::Status ParseUserinfo(absl::string_view userinfo, Url* url) {
+  for (char c : userinfo) {
+    if (!IsUserinfoChar(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError(
+          "URL userinfo contains a character that must be percent-encoded (a space, a quote, a "
+          "control character or a non-ASCII byte, for example)");
+    }
+  }
   const size_t colon = userinfo.find(':');
   absl::StatusOr<std::string> username = PercentDecode(userinfo.substr(0, colon));
   if (!username.ok()) {
@@ -155,9 +172,11 @@ std::string RedactToken(absl::string_view token) {
   return absl::StrCat(token.substr(0, colon + 1), kRedacted, token.substr(at));
 }
 
+// A single quote does not end a word: RFC 3986 allows it in a password, and splitting there
+// would show the part of the password after it.
 bool IsWordEnd(char c) {
-  return absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' ||
-         c == '<' || c == '>' || c == '`';
+  return absl::ascii_isspace(static_cast<unsigned char>(c)) || c == '"' || c == '<' ||
+         c == '>' || c == '`';
 }
 
 // Redacts "user:password@host" written without a scheme: everything from the first ':' to the
@@ -263,6 +282,19 @@ std::string PercentEncodePathSegment(absl::string_view text) {
 
 std::string PercentEncodeQueryValue(absl::string_view text) {
   return PercentEncodeUnreserved(text);
+}
+
+std::string RedactSingleUrl(absl::string_view url) {
+  const size_t separator = url.find(kSchemeSeparator);
+  if (separator == absl::string_view::npos) return RedactSchemelessWord(url);
+  const size_t authority_begin = separator + kSchemeSeparator.size();
+  const size_t at = url.rfind('@');
+  const size_t colon = url.find(':', authority_begin);
+  if (at == absl::string_view::npos || at < authority_begin || colon == absl::string_view::npos ||
+      colon > at) {
+    return std::string(url);
+  }
+  return absl::StrCat(url.substr(0, colon + 1), kRedacted, url.substr(at));
 }
 
 std::string RedactUrl(absl::string_view text) {

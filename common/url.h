@@ -50,6 +50,12 @@ std::string PercentEncodeQueryValue(absl::string_view text);
 // "user:password@" is redacted the same way, so "guest:pw@rabbit" becomes "guest:***@rabbit".
 std::string RedactUrl(absl::string_view text);
 
+// Replaces the password of one URL given on its own (a metadata value, a flag) with "***":
+// everything from the first ':' after "scheme://" to the last '@' of the text, so that a password
+// with a space or a quote in an invalid URL is hidden as a whole, which RedactUrl's word split
+// cannot do. Text without "://" is redacted like RedactUrl's "user:password@host" words.
+std::string RedactSingleUrl(absl::string_view url);
+
 }  // namespace krs
 
 #endif  // KRS_COMMON_URL_H_

@@ -18,7 +18,7 @@ constexpr absl::string_view kDefaultVhost = "/";
 
 absl::Status InvalidHostUrl(absl::string_view host_url, absl::string_view reason) {
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid host URL \"", RedactUrl(host_url), "\": ", reason));
+      absl::StrCat("invalid host URL \"", RedactSingleUrl(host_url), "\": ", reason));
 }
 
 // Returns the SHA-256 of `text` in hex, so a password can be part of a cache key.
@@ -72,6 +72,20 @@ absl::Status ParseHttpVhostAndPrefix(absl::string_view host_url, absl::string_vi
 }
 
 }  // namespace
+
+absl::Status ValidateBrokerTlsOptions(const BrokerTlsOptions& options) {
+  if (!options.key_file.empty() && options.cert_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the broker TLS client key \"", options.key_file,
+        "\" is set without a client certificate; set the certificate file too, or neither"));
+  }
+  if (!options.cert_file.empty() && options.key_file.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the broker TLS client certificate \"", options.cert_file,
+        "\" is set without its key; set the key file too, or neither"));
+  }
+  return absl::OkStatus();
+}
 
 absl::string_view BrokerProtocolName(BrokerProtocol protocol) {
   return protocol == BrokerProtocol::kAmqp ? "amqp" : "http";
@@ -134,7 +148,8 @@ std::string BrokerEndpoint::CacheKey() const {
        PercentEncodeQueryValue(tls_options.ca_file), PercentEncodeQueryValue(tls_options.cert_file),
        PercentEncodeQueryValue(tls_options.key_file),
        std::string(tls_options.verify_peer ? "verify-peer" : "no-verify-peer"),
-       std::string(tls_options.verify_hostname ? "verify-host" : "no-verify-host")},
+       std::string(tls_options.verify_hostname ? "verify-host" : "no-verify-host"),
+       PercentEncodeQueryValue(profile)},
       "|");
 }
 

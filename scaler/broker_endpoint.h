@@ -35,6 +35,9 @@ struct BrokerEndpoint {
   std::string vhost;
   std::string path_prefix;       // http only: path before /api, e.g. "/rabbitmq"; "" if none
   BrokerTlsOptions tls_options;
+  // The broker profile (--broker-config) this endpoint came from, selected by the trigger's
+  // `broker` key; empty for a host URL. Reads refresh the credentials from the profile.
+  std::string profile;
 
   // Returns the URL with the password replaced by "***", for logs and errors.
   std::string Redacted() const;
@@ -43,6 +46,10 @@ struct BrokerEndpoint {
   // The password enters only as a hash.
   std::string CacheKey() const;
 };
+
+// Returns INVALID_ARGUMENT when a client key is set without its certificate or the reverse,
+// naming the file that is set.
+absl::Status ValidateBrokerTlsOptions(const BrokerTlsOptions& options);
 
 // Returns "amqp" or "http".
 absl::string_view BrokerProtocolName(BrokerProtocol protocol);

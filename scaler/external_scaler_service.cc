@@ -43,6 +43,8 @@ GetMetricSpecResponse MakeMetricSpecResponse(const TriggerConfig& config) {
 TriggerConfigCacheOptions MakeConfigCacheOptions(const ScalerOptions& options) {
   TriggerConfigCacheOptions cache_options;
   cache_options.default_timeout = options.default_timeout;
+  cache_options.default_tls = options.broker_tls;
+  cache_options.brokers = options.brokers;
   return cache_options;
 }
 

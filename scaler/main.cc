@@ -19,6 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/logger.h"
+#include "scaler/broker_profile_store.h"
+#include "scaler/metrics_http_server.h"
+#include "scaler/scaler_metrics.h"
 #include "scaler/scaler_options.h"
 #include "scaler/scaler_server.h"
 #include "scaler/stats_router.h"
@@ -45,6 +48,24 @@ ABSL_FLAG(absl::Duration, shutdown_grace, kDefaults.shutdown_grace,
 ABSL_FLAG(absl::Duration, warning_interval, kDefaults.warning_interval,
           "minimum time between two warnings about the same error; repeats are counted");
 ABSL_FLAG(std::string, log_level, "info", "lowest level logged: debug, info, warning or error");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM server certificate chain; with --tls-key-file the gRPC server serves TLS only");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls-cert-file, unencrypted");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "PEM CA bundle; when set, gRPC clients must present a certificate signed by it "
+          "(mutual TLS)");
+ABSL_FLAG(std::string, broker_ca_file, "",
+          "PEM CA bundle for amqps:// and https:// host URLs; empty uses the default CA store");
+ABSL_FLAG(std::string, broker_cert_file, "",
+          "PEM client certificate for amqps:// and https:// host URLs, with --broker-key-file");
+ABSL_FLAG(std::string, broker_key_file, "", "PEM client key of --broker-cert-file");
+ABSL_FLAG(std::string, broker_config, "",
+          "YAML file of broker profiles that triggers select with the key `broker`, with "
+          "credentials in separate files (see docs/security.md); reloaded when a file changes");
+ABSL_FLAG(absl::Duration, broker_config_poll_interval, absl::Seconds(5),
+          "how often --broker-config and the files it names are checked for changes, e.g. 5s");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "HOST:PORT of the Prometheus /metrics endpoint, e.g. 0.0.0.0:9091; empty disables it");
 
 namespace {
 
@@ -99,6 +120,12 @@ absl::StatusOr<ScalerOptions> OptionsFromFlags() {
   options.stream_check_interval = absl::GetFlag(FLAGS_stream_check_interval);
   options.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   options.warning_interval = absl::GetFlag(FLAGS_warning_interval);
+  options.tls.cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls.key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file);
+  options.broker_tls.ca_file = absl::GetFlag(FLAGS_broker_ca_file);
+  options.broker_tls.cert_file = absl::GetFlag(FLAGS_broker_cert_file);
+  options.broker_tls.key_file = absl::GetFlag(FLAGS_broker_key_file);
 
   absl::StatusOr<absl::Duration> timeout = ResolveTimeout();
   if (!timeout.ok()) return timeout.status();
@@ -113,6 +140,32 @@ absl::StatusOr<ScalerOptions> OptionsFromFlags() {
   absl::Status valid = options.Validate();
   if (!valid.ok()) return valid;
   return options;
+}
+
+// Loads --broker-config and starts watching it, counting reloads in `metrics`. Returns nullptr
+// when the flag is empty.
+absl::StatusOr<std::shared_ptr<krs::scaler::BrokerProfileStore>> LoadBrokerProfiles(
+    std::shared_ptr<krs::scaler::ScalerMetrics> metrics) {
+  krs::scaler::BrokerProfileStoreOptions store_options;
+  store_options.config_file = absl::GetFlag(FLAGS_broker_config);
+  store_options.poll_interval = absl::GetFlag(FLAGS_broker_config_poll_interval);
+  if (store_options.config_file.empty()) return nullptr;
+  if (store_options.poll_interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid --broker-config-poll-interval \"",
+                     absl::FormatDuration(store_options.poll_interval),
+                     "\": must be greater than 0"));
+  }
+
+  auto store = krs::scaler::BrokerProfileStore::Load(store_options);
+  if (!store.ok()) return store.status();
+  metrics->broker_config_reloads.CounterWithLabels({"ok"});
+  metrics->broker_config_reloads.CounterWithLabels({"error"});
+  (*store)->SetReloadListener([metrics](const absl::Status& status) {
+    metrics->broker_config_reloads.CounterWithLabels({status.ok() ? "ok" : "error"}).Increment();
+  });
+  (*store)->StartPolling();
+  return store;
 }
 
 // Makes --help list this file's flags: by default Abseil lists only flags defined in a file
@@ -157,6 +210,27 @@ int main(int argc, char** argv) {
   }
   krs::SetLogLevel(options->log_level);
 
+  auto metrics = std::make_shared<krs::scaler::ScalerMetrics>();
+  options->metrics = metrics;
+  absl::StatusOr<std::shared_ptr<krs::scaler::BrokerProfileStore>> brokers =
+      LoadBrokerProfiles(metrics);
+  if (!brokers.ok()) {
+    krs::Log(LogLevel::kError, "invalid flags", {{"error", brokers.status().message()}});
+    return 2;
+  }
+  options->brokers = *brokers;
+
+  krs::scaler::MetricsHttpServer metrics_server(metrics);
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<int> metrics_port = metrics_server.Start(metrics_listen);
+    if (!metrics_port.ok()) {
+      krs::Log(LogLevel::kError, "scaler failed to start",
+               {{"error", metrics_port.status().message()}});
+      return metrics_port.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    }
+  }
+
   krs::scaler::ScalerServer server(*options, krs::scaler::MakeScalerStatsSource(*options));
   absl::StatusOr<int> port = server.Start();
   if (!port.ok()) {
@@ -168,7 +242,10 @@ int main(int argc, char** argv) {
             {"port", *port},
             {"timeout", absl::FormatDuration(options->default_timeout)},
             {"cache_ttl", absl::FormatDuration(options->cache_ttl)},
-            {"stream_check_interval", absl::FormatDuration(options->stream_check_interval)}});
+            {"stream_check_interval", absl::FormatDuration(options->stream_check_interval)},
+            {"tls", options->tls.enabled() ? (options->tls.client_ca_file.empty() ? "tls" : "mtls")
+                                           : "plaintext"},
+            {"metrics_listen", metrics_listen.empty() ? "off" : metrics_listen}});
 
   int signal_number = 0;
   sigwait(&shutdown_signals, &signal_number);
@@ -177,6 +254,8 @@ int main(int argc, char** argv) {
             {"grace", absl::FormatDuration(options->shutdown_grace)}});
 
   server.Shutdown(absl::Now() + options->shutdown_grace);
+  metrics_server.Stop();
+  if (*brokers != nullptr) (*brokers)->Stop();
   krs::Log(LogLevel::kInfo, "scaler stopped");
   return 0;
 }

@@ -72,6 +72,12 @@ absl::Status TlsError(const BrokerEndpoint& endpoint, httplib::Error error) {
       return absl::UnavailableError(
           "TLS handshake failed: the server may require a client certificate or reject the "
           "one sent, or the port does not serve TLS");
+    case httplib::Error::Read:
+      // TLS 1.3 servers check the client certificate after the client's side of the handshake,
+      // so a rejected or missing certificate shows up as a failed read.
+      return absl::UnavailableError(
+          "reading the response failed; over TLS this usually means the server rejected the "
+          "client certificate or requires one");
     case httplib::Error::SSLLoadingCerts:
       return absl::InvalidArgumentError(absl::StrCat("loading ", trusted, " failed"));
     default:

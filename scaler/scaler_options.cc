@@ -60,7 +60,16 @@ absl::Status ScalerOptions::Validate() const {
   status = RequireNonNegative("shutdown_grace", shutdown_grace);
   if (!status.ok()) return status;
 
-  return RequireNonNegative("warning_interval", warning_interval);
+  status = RequireNonNegative("warning_interval", warning_interval);
+  if (!status.ok()) return status;
+
+  if (tls.cert_file.empty() != tls.key_file.empty() ||
+      (!tls.client_ca_file.empty() && tls.cert_file.empty())) {
+    return absl::InvalidArgumentError(
+        "--tls-cert-file and --tls-key-file must be set together, and --tls-client-ca-file "
+        "needs both");
+  }
+  return ValidateBrokerTlsOptions(broker_tls);
 }
 
 }  // namespace krs::scaler

@@ -4,11 +4,16 @@
 #ifndef KRS_SCALER_SCALER_OPTIONS_H_
 #define KRS_SCALER_SCALER_OPTIONS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "common/logger.h"
+#include "scaler/broker_endpoint.h"
+#include "scaler/broker_resolver.h"
+#include "scaler/scaler_metrics.h"
+#include "scaler/server_credentials.h"
 
 namespace krs::scaler {
 
@@ -41,8 +46,24 @@ struct ScalerOptions {
 
   LogLevel log_level = LogLevel::kInfo;
 
+  // TLS of the gRPC listener (--tls-cert-file, --tls-key-file, --tls-client-ca-file). No file
+  // set serves plaintext; a client CA makes it mutual TLS.
+  ServerTlsOptions tls;
+
+  // CA bundle and client certificate for amqps:// and https:// host URLs (--broker-ca-file,
+  // --broker-cert-file, --broker-key-file). Broker profiles carry their own.
+  BrokerTlsOptions broker_tls;
+
+  // Broker profiles for the trigger key `broker`, loaded by main.cc from --broker-config, or
+  // nullptr when there are none.
+  std::shared_ptr<const BrokerResolver> brokers;
+
+  // Where the server and its stats sources count calls and reads; nullptr counts nothing.
+  std::shared_ptr<ScalerMetrics> metrics;
+
   // Returns INVALID_ARGUMENT naming the option and the rejected value when a duration is
   // out of range or `listen` is not host:port (port 0..65535) or unix:path.
+  // A TLS key without its certificate is INVALID_ARGUMENT as well.
   absl::Status Validate() const;
 };
 

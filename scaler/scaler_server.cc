@@ -1,5 +1,8 @@
 #include "scaler/scaler_server.h"
 
+#include "scaler/grpc_metrics_interceptor.h"
+#include "scaler/server_credentials.h"
+
 #include <string>
 #include <utility>
 
@@ -46,9 +49,15 @@ absl::StatusOr<int> ScalerServer::Start() {
   // Without this, gRPC sets SO_REUSEPORT and a second scaler on the same port would start
   // and silently share the traffic instead of failing.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options_.tls);
+  if (!credentials.ok()) return credentials.status();
   int port = 0;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options_.listen, *credentials, &port);
   builder.RegisterService(&service_);
+  if (options_.metrics != nullptr) {
+    builder.experimental().SetInterceptorCreators(MakeGrpcMetricsInterceptors(options_.metrics));
+  }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port == 0) {
     server_.reset();

@@ -33,7 +33,9 @@ class StatsRouter : public QueueStatsSource {
 
 // Returns the cached, routed source the server uses: AmqpStatsSource and
 // ManagementStatsSource behind one StatsRouter behind one QueueStatsCache with
-// options.cache_ttl.
+// options.cache_ttl. With options.metrics, every broker read is counted and the cache and AMQP
+// connection counts are exported. With options.brokers, a ProfileCredentialsSource in front of
+// the cache gives profile endpoints their current credentials.
 std::shared_ptr<QueueStatsSource> MakeScalerStatsSource(const ScalerOptions& options,
                                                         Clock clock = SystemClock());
 

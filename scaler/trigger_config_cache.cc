@@ -25,8 +25,14 @@ TriggerConfigCache::TriggerConfigCache(TriggerConfigCacheOptions options)
 absl::StatusOr<std::shared_ptr<const TriggerConfig>> TriggerConfigCache::Get(
     const std::map<std::string, std::string>& metadata) {
   std::string key = SerializeMetadata(metadata);
+  const uint64_t generation = options_.brokers != nullptr ? options_.brokers->generation() : 0;
   {
     absl::MutexLock lock(&mutex_);
+    if (generation != broker_generation_) {
+      entries_.clear();
+      recency_.clear();
+      broker_generation_ = generation;
+    }
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       recency_.splice(recency_.begin(), recency_, it->second.recency);
@@ -37,7 +43,11 @@ absl::StatusOr<std::shared_ptr<const TriggerConfig>> TriggerConfigCache::Get(
   // Parse without the lock; if another thread stored the same map meanwhile, its entry wins so
   // every caller sees one pointer.
   Result result;
-  absl::StatusOr<TriggerConfig> parsed = ParseTriggerMetadata(metadata, options_.default_timeout);
+  TriggerParseOptions parse_options;
+  parse_options.default_timeout = options_.default_timeout;
+  parse_options.default_tls = options_.default_tls;
+  parse_options.brokers = options_.brokers.get();
+  absl::StatusOr<TriggerConfig> parsed = ParseTriggerMetadata(metadata, parse_options);
   if (parsed.ok()) {
     result = std::make_shared<const TriggerConfig>(*std::move(parsed));
   } else {
@@ -45,6 +55,9 @@ absl::StatusOr<std::shared_ptr<const TriggerConfig>> TriggerConfigCache::Get(
   }
 
   absl::MutexLock lock(&mutex_);
+  // Profiles that changed during the parse may have made the result stale: return it without
+  // caching it.
+  if (generation != broker_generation_) return result;
   auto [it, inserted] = entries_.try_emplace(key);
   if (!inserted) return it->second.result;
 

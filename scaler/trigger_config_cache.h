@@ -4,6 +4,7 @@
 #define KRS_SCALER_TRIGGER_CONFIG_CACHE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <list>
 #include <map>
 #include <memory>
@@ -23,10 +24,16 @@ struct TriggerConfigCacheOptions {
   size_t max_entries = 10000;
   // Passed to ParseTriggerMetadata: the http timeout when the `timeout` key is absent.
   absl::Duration default_timeout = absl::Seconds(3);
+  // Passed to ParseTriggerMetadata: TLS files for amqps:// and https:// host URLs.
+  BrokerTlsOptions default_tls;
+  // Broker profiles for the `broker` key, or nullptr. When their generation() changes, every
+  // cached entry is dropped, so the next Get() parses again with the new profiles.
+  std::shared_ptr<const BrokerResolver> brokers;
 };
 
-// Thread-safe. Errors are cached too: parsing is a pure function of the map, so a map that
-// failed once fails again with the same status.
+// Thread-safe. Errors are cached too: parsing is a pure function of the map and the broker
+// profiles, so a map that failed once fails again with the same status until the profiles
+// change.
 class TriggerConfigCache {
  public:
   explicit TriggerConfigCache(TriggerConfigCacheOptions options = {});
@@ -49,6 +56,7 @@ class TriggerConfigCache {
   mutable absl::Mutex mutex_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mutex_);
   std::list<std::string> recency_ ABSL_GUARDED_BY(mutex_);
+  uint64_t broker_generation_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace krs::scaler

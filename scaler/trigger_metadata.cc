@@ -122,9 +122,33 @@ absl::StatusOr<QueueOperation> ParseOperation(const Metadata& metadata) {
   return InvalidValue("operation", *value, "allowed: sum, avg, max");
 }
 
-// Reads the broker URL from `host` or, when that is absent, from `hostFromEnv`. KEDA sends
-// `hostFromEnv` with the value of the environment variable it names, already resolved.
-absl::StatusOr<BrokerEndpoint> ParseHost(const Metadata& metadata, std::string* host_key) {
+// Looks up the broker profile named by the `broker` key.
+absl::StatusOr<BrokerEndpoint> ResolveBrokerProfile(const Metadata& metadata,
+                                                    const std::string& name,
+                                                    const BrokerResolver* brokers) {
+  if (Lookup(metadata, "host") || Lookup(metadata, "hostFromEnv")) {
+    return InvalidValue("broker", name,
+                        "set either broker (a broker profile) or host/hostFromEnv, not both");
+  }
+  if (brokers == nullptr) {
+    return InvalidValue("broker", name,
+                        "the scaler has no broker profiles; start it with --broker-config FILE "
+                        "or set host instead");
+  }
+  absl::StatusOr<BrokerEndpoint> endpoint = brokers->Resolve(name);
+  if (!endpoint.ok()) return InvalidValue("broker", name, endpoint.status().message());
+  return endpoint;
+}
+
+// Reads the broker from `broker` (a profile), from `host` or, when that is absent, from
+// `hostFromEnv`. KEDA sends `hostFromEnv` with the value of the environment variable it
+// names, already resolved.
+absl::StatusOr<BrokerEndpoint> ParseHost(const Metadata& metadata, const BrokerResolver* brokers,
+                                         std::string* host_key) {
+  if (std::optional<std::string> broker = Lookup(metadata, "broker")) {
+    *host_key = "broker";
+    return ResolveBrokerProfile(metadata, *broker, brokers);
+  }
   *host_key = "host";
   std::optional<std::string> host = Lookup(metadata, "host");
   if (!host) {
@@ -324,11 +348,19 @@ std::string MetricNameFor(absl::string_view vhost, absl::string_view queue_name)
 
 absl::StatusOr<TriggerConfig> ParseTriggerMetadata(const Metadata& metadata,
                                                    absl::Duration default_timeout) {
+  TriggerParseOptions options;
+  options.default_timeout = default_timeout;
+  return ParseTriggerMetadata(metadata, options);
+}
+
+absl::StatusOr<TriggerConfig> ParseTriggerMetadata(const Metadata& metadata,
+                                                   const TriggerParseOptions& options) {
+  const absl::Duration default_timeout = options.default_timeout;
   TriggerConfig config;
 
   // Required keys.
   std::string host_key;
-  absl::StatusOr<BrokerEndpoint> endpoint = ParseHost(metadata, &host_key);
+  absl::StatusOr<BrokerEndpoint> endpoint = ParseHost(metadata, options.brokers, &host_key);
   if (!endpoint.ok()) return endpoint.status();
   std::optional<std::string> queue_name = Lookup(metadata, "queueName");
   if (!queue_name) {
@@ -407,8 +439,17 @@ absl::StatusOr<TriggerConfig> ParseTriggerMetadata(const Metadata& metadata,
   if (std::optional<std::string> vhost_name = Lookup(metadata, "vhostName")) {
     endpoint->vhost = *vhost_name;
   }
-  endpoint->tls_options.verify_peer = !*unsafe_ssl;
-  endpoint->tls_options.verify_hostname = !*unsafe_ssl;
+  // A profile brings its own TLS files and checks; a host URL gets the scaler's.
+  if (endpoint->profile.empty()) endpoint->tls_options = options.default_tls;
+  if (*unsafe_ssl) {
+    endpoint->tls_options.verify_peer = false;
+    endpoint->tls_options.verify_hostname = false;
+  }
+  if (endpoint->tls) {
+    if (absl::Status status = ValidateBrokerTlsOptions(endpoint->tls_options); !status.ok()) {
+      return status;
+    }
+  }
 
   config.query.endpoint = *std::move(endpoint);
   config.query.queue_name = *queue_name;

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "scaler/broker_endpoint.h"
+#include "scaler/broker_resolver.h"
 #include "scaler/queue_stats.h"
 
 namespace krs::scaler {
@@ -47,11 +48,31 @@ bool ModeNeedsHttp(ScalingMode mode);
 // after QueryEscape) and '~' are replaced by '-' as well, so names contain only [A-Za-z0-9_-].
 std::string MetricNameFor(absl::string_view vhost, absl::string_view queue_name);
 
+// What the scaler adds to trigger metadata: values that ScaledObjects do not carry.
+struct TriggerParseOptions {
+  // The http timeout when the `timeout` key is absent.
+  absl::Duration default_timeout = absl::Seconds(3);
+  // CA bundle and client certificate for amqps:// and https:// host URLs (the scaler's
+  // --broker-ca-file, --broker-cert-file and --broker-key-file). Broker profiles carry their
+  // own.
+  BrokerTlsOptions default_tls;
+  // Broker profiles for the `broker` key; nullptr when the scaler has none (--broker-config
+  // unset). Not owned.
+  const BrokerResolver* brokers = nullptr;
+};
+
 // Parses and validates scalerMetadata in one pass. Errors are INVALID_ARGUMENT and name the
 // key, the rejected value and the allowed values; they never contain a password.
 // `default_timeout` is used for http when the `timeout` key is absent.
 absl::StatusOr<TriggerConfig> ParseTriggerMetadata(const std::map<std::string, std::string>& metadata,
                                                    absl::Duration default_timeout);
+
+// Same, with TLS files for host URLs and broker profiles. The key `broker: NAME` selects a
+// broker profile instead of host or hostFromEnv (setting both is INVALID_ARGUMENT); an unknown
+// name is INVALID_ARGUMENT naming it and listing the known names. unsafeSsl: true turns off
+// certificate and host name checks on top of any profile's setting.
+absl::StatusOr<TriggerConfig> ParseTriggerMetadata(const std::map<std::string, std::string>& metadata,
+                                                   const TriggerParseOptions& options);
 
 }  // namespace krs::scaler
 

@@ -9,6 +9,7 @@ packages=(
   librabbitmq-dev amqp-tools
   libabsl-dev nlohmann-json3-dev libyaml-cpp-dev libre2-dev libssl-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-14 libclang-rt-14-dev
   rabbitmq-server
   python3 python3-grpcio python3-grpc-tools python3-jsonschema python3-yaml
   openssl curl procps

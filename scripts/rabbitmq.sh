@@ -17,6 +17,14 @@
 #   RMQ_DIR        data, log and home folder   (default <repo>/build/rabbitmq/$RMQ_NODE)
 #   RMQ_CONSUMER_TIMEOUT_MS  delivery acknowledgement timeout (default 10800000 = 3 h)
 #
+# TLS (optional; without RMQ_TLS_DIR nothing changes):
+#   RMQ_TLS_DIR     folder with ca.pem, server.pem and server.key, as written by
+#                   scripts/make-test-certs.sh
+#   RMQ_AMQPS_PORT  AMQP over TLS port, on 127.0.0.1 (needs RMQ_TLS_DIR)
+#   RMQ_HTTPS_PORT  management API over TLS port, on 127.0.0.1 (needs RMQ_TLS_DIR)
+#   RMQ_TLS_REQUIRE_CLIENT_CERT  true: both TLS listeners reject clients without a certificate
+#                   signed by ca.pem (default false: a certificate is verified when sent)
+#
 # Ports 35672-35682 are avoided: RabbitMQ's CLI tools use them for their own connections.
 set -euo pipefail
 
@@ -27,6 +35,14 @@ http_port=${RMQ_HTTP_PORT:-45673}
 dist_port=${RMQ_DIST_PORT:-45674}
 base_dir=${RMQ_DIR:-$repo_root/build/rabbitmq/$node_prefix}
 consumer_timeout_ms=${RMQ_CONSUMER_TIMEOUT_MS:-10800000}
+tls_dir=${RMQ_TLS_DIR:-}
+# rabbitmq.conf needs absolute paths.
+if [ -n "$tls_dir" ] && [ -d "$tls_dir" ]; then
+  tls_dir=$(cd "$tls_dir" && pwd)
+fi
+amqps_port=${RMQ_AMQPS_PORT:-}
+https_port=${RMQ_HTTPS_PORT:-}
+tls_require_client_cert=${RMQ_TLS_REQUIRE_CLIENT_CERT:-false}
 node_name="$node_prefix@localhost"
 rabbit_bin=/usr/lib/rabbitmq/bin
 
@@ -59,6 +75,64 @@ export RMQ_HTTP_PORT=$http_port
 export RMQ_NODE=$node_prefix
 export RMQ_DIR=$base_dir
 ENV
+  if [ -n "$tls_dir" ]; then
+    echo "export RMQ_TLS_DIR=$tls_dir"
+    echo "export RMQ_TLS_REQUIRE_CLIENT_CERT=$tls_require_client_cert"
+  fi
+  # The TLS ports are printed as URLs only: a test that starts a broker of its own with this
+  # environment must not try to open them again.
+  if [ -n "$tls_dir" ] && [ -n "$amqps_port" ]; then
+    echo "export RMQ_AMQPS_URL=amqps://guest:guest@127.0.0.1:$amqps_port/%2F"
+  fi
+  if [ -n "$tls_dir" ] && [ -n "$https_port" ]; then
+    echo "export RMQ_HTTPS_URL=https://guest:guest@127.0.0.1:$https_port"
+  fi
+}
+
+# Appends the TLS listeners to rabbitmq.conf when RMQ_TLS_DIR and a TLS port are set.
+write_tls_config() {
+  local conf=$1
+  if [ -z "$tls_dir" ]; then
+    if [ -n "$amqps_port$https_port" ]; then
+      echo "rabbitmq: RMQ_AMQPS_PORT and RMQ_HTTPS_PORT need RMQ_TLS_DIR; no TLS listener started" >&2
+    fi
+    return 0
+  fi
+  local file
+  for file in ca.pem server.pem server.key; do
+    if [ ! -s "$tls_dir/$file" ]; then
+      echo "rabbitmq: $tls_dir/$file is missing; create it with scripts/make-test-certs.sh $tls_dir" >&2
+      return 1
+    fi
+  done
+  case "$tls_require_client_cert" in
+    true | false) ;;
+    *)
+      echo "rabbitmq: RMQ_TLS_REQUIRE_CLIENT_CERT must be true or false, not \"$tls_require_client_cert\"" >&2
+      return 1
+      ;;
+  esac
+  if [ -n "$amqps_port" ]; then
+    cat >>"$conf" <<CONF
+listeners.ssl.default = 127.0.0.1:$amqps_port
+ssl_options.cacertfile = $tls_dir/ca.pem
+ssl_options.certfile = $tls_dir/server.pem
+ssl_options.keyfile = $tls_dir/server.key
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = $tls_require_client_cert
+CONF
+  fi
+  if [ -n "$https_port" ]; then
+    cat >>"$conf" <<CONF
+management.ssl.ip = 127.0.0.1
+management.ssl.port = $https_port
+management.ssl.cacertfile = $tls_dir/ca.pem
+management.ssl.certfile = $tls_dir/server.pem
+management.ssl.keyfile = $tls_dir/server.key
+management.ssl.verify = verify_peer
+management.ssl.fail_if_no_peer_cert = $tls_require_client_cert
+CONF
+  fi
 }
 
 write_config() {
@@ -80,6 +154,7 @@ management.sample_retention_policies.detailed.10 = 1
 log.file.level = warning
 log.console = false
 CONF
+  write_tls_config "$base_dir/rabbitmq.conf"
 }
 
 is_running() {

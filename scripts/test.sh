@@ -10,8 +10,29 @@ cd "$repo_root"
 bash scripts/install-deps.sh
 bash scripts/build.sh
 
-bash scripts/rabbitmq.sh start
+# TLS listeners for the broker TLS tests, with a throw-away CA under the build folder. The
+# settings are passed to this broker only, not exported: tests that start brokers of their own
+# must not open the same TLS ports.
+tls_dir=${RMQ_TLS_DIR:-$build_dir/certs}
+tls_settings=(RMQ_TLS_DIR="$tls_dir" RMQ_AMQPS_PORT="${RMQ_AMQPS_PORT:-45675}"
+  RMQ_HTTPS_PORT="${RMQ_HTTPS_PORT:-45676}"
+  RMQ_TLS_REQUIRE_CLIENT_CERT="${RMQ_TLS_REQUIRE_CLIENT_CERT:-true}")
+bash scripts/make-test-certs.sh "$tls_dir"
+
+env "${tls_settings[@]}" bash scripts/rabbitmq.sh start
 trap 'bash scripts/rabbitmq.sh stop' EXIT
-eval "$(bash scripts/rabbitmq.sh env)"
+eval "$(env "${tls_settings[@]}" bash scripts/rabbitmq.sh env)"
 
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
+
+# Sanitizers and fuzzing (KRS_SKIP_SANITIZERS=1 skips both, e.g. for a quick local run).
+# To stay well inside CI's time on 2 cores, only the scaler's and common/'s suites (the
+# executables of tests/scaler/*_test.cc and tests/common/*_test.cc, unit and broker) run under
+# ASan + UBSan: they hold the concurrent server, cache and parsing code. The lab, workload and
+# fault suites run without sanitizers above; scripts/test-asan.sh runs everything. Each fuzz
+# target gets 20 s.
+if [ "${KRS_SKIP_SANITIZERS:-0}" != 1 ]; then
+  KRS_BROKER_RUNNING=1 KRS_SANITIZER_TEST_DIRS="tests/scaler tests/common" \
+    bash scripts/test-asan.sh
+  bash scripts/fuzz.sh 20
+fi

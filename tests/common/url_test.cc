@@ -220,5 +220,50 @@ TEST(RedactUrl, NeverShowsPassword) {
   }
 }
 
+// Found by fuzz/trigger_metadata_fuzzer: RedactUrl ended a word at a single quote, so the part
+// of a password after a quote was shown.
+TEST(RedactUrl, QuoteInPasswordIsRedacted) {
+  const char* const texts[] = {
+      "http://guest:s3'cr3t-pw@rabbit:15672/%2&F",
+      "invalid host URL \"http://guest:s3'cr3t-pw@rabbit:15672/%2&F\": bad escape",
+      "'amqp://guest:s3'cr3t-pw@rabbit'",
+  };
+  for (const char* text : texts) {
+    EXPECT_EQ(RedactUrl(text).find("cr3t"), std::string::npos) << RedactUrl(text);
+  }
+  EXPECT_EQ(RedactUrl("'amqp://a:b@h'"), "'amqp://a:***@h'");
+}
+
+// Go's net/url (and so KEDA) rejects these userinfo bytes; accepting them let RedactUrl's word
+// split cut a parsed password in two.
+TEST(ParseUrl, RejectsUserinfoBytesGoRejects) {
+  const char* const urls[] = {
+      "amqp://user:pa ss@host",   "amqp://user:pa\"ss@host", "amqp://user:pa<ss@host",
+      "amqp://user:pa\tss@host", "amqp://us er:pass@host",   "amqp://user:p\xc3\xa4ss@host",
+  };
+  for (const char* url : urls) {
+    absl::StatusOr<Url> parsed = ParseUrl(url);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << url;
+    EXPECT_EQ(parsed.status().message().find("ss"), std::string::npos) << url;
+  }
+  absl::StatusOr<Url> allowed = ParseUrl("amqp://user:a-._~!$&'()*+,;=%25:@host");
+  ASSERT_TRUE(allowed.ok()) << allowed.status();
+  EXPECT_EQ(allowed->password, "a-._~!$&'()*+,;=%:");
+}
+
+TEST(RedactSingleUrl, HidesWholePassword) {
+  const EncodeCase cases[] = {
+      {"amqp://u:pa ss@h/v", "amqp://u:***@h/v"},
+      {"amqp://u:pa\"ss@h", "amqp://u:***@h"},
+      {"amqp://u:pa/ss#x@h", "amqp://u:***@h"},
+      {"amqp://user@host", "amqp://user@host"},
+      {"http://host:15672/api", "http://host:15672/api"},
+      {"guest:pw@rabbit", "guest:***@rabbit"},
+  };
+  for (const EncodeCase& c : cases) {
+    EXPECT_EQ(RedactSingleUrl(c.input), c.expected) << c.input;
+  }
+}
+
 }  // namespace
 }  // namespace krs

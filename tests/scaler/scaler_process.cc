@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "tests/testing/secret_check.h"
 
 namespace krs::testing {
 namespace {
@@ -83,6 +84,8 @@ ScalerProcess::~ScalerProcess() {
     waitpid(pid_, nullptr, 0);
   }
   if (reader_.joinable()) reader_.join();
+  // The secret check fails the test binary if the process logged a test password.
+  AddTextForSecretScan("rabbitmq-scaler stderr", Log());
 }
 
 std::string ScalerProcess::address() const { return absl::StrCat("127.0.0.1:", port_); }

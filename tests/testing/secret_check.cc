@@ -33,7 +33,7 @@ void AddLine(std::string line) {
   state.lines.push_back(std::move(line));
 }
 
-// Reports every secret found in `text`; `where` says which line or file it was.
+// Reports every secret found in `text`. `where` names the line or file it came from.
 void ReportSecrets(const std::string& where, absl::string_view text) {
   for (const std::string& secret : FindTestSecrets(text)) {
     ADD_FAILURE() << "a test password (" << secret.size() << " characters, starting \""
@@ -93,6 +93,10 @@ void InstallSecretCheckLogSink() {
     std::fprintf(stderr, "%s\n", line.c_str());
     AddLine(line);
   });
+}
+
+void AddTextForSecretScan(absl::string_view source, absl::string_view text) {
+  AddLine(absl::StrCat(source, ": ", text));
 }
 
 void ScanFileForSecretsAtExit(const std::string& path) {

@@ -1,6 +1,6 @@
-// The secret check: linked into a test binary, it collects every log line (through
-// SetLogSinkForTest) and every assertion failure message, and at the end of the binary fails
-// it when a password from test_secrets.h appears in any of them or in a registered file.
+// The secret check, linked into a test binary, collects every log line (through
+// SetLogSinkForTest) and every assertion failure message. At the end of the binary it fails the
+// binary when a password from test_secrets.h appears in any of them or in a registered file.
 //
 // Link the object library krs::testing_secret_check (LIBS in krs_add_test); it registers itself
 // with GoogleTest before main() runs. Lines still go to stderr as well.
@@ -17,6 +17,10 @@ namespace krs::testing {
 // Scans `path` at the end of the binary, e.g. the stderr file of a subprocess. A file that
 // does not exist then is skipped.
 void ScanFileForSecretsAtExit(const std::string& path);
+
+// Adds `text`, e.g. the stderr that a test collected from a subprocess through a pipe, to the
+// lines checked at the end of the binary. `source` names it in a failure.
+void AddTextForSecretScan(absl::string_view source, absl::string_view text);
 
 // Returns the passwords of test_secrets.h that occur in `text`, in its raw and in its
 // percent-encoded spelling.

@@ -5,7 +5,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,10 +34,10 @@ int ConnectUpstream(int port) {
   return fd;
 }
 
-// Copies bytes both ways until either side closes or fails.
-void Pump(SSL* ssl, int client_fd, int upstream_fd) {
+// Copies bytes both ways until either side closes or fails, or `stopping` is set.
+void Pump(SSL* ssl, int client_fd, int upstream_fd, const std::atomic<bool>& stopping) {
   char buffer[16384];
-  while (true) {
+  while (!stopping) {
     // Bytes OpenSSL already decrypted do not show up on the socket.
     bool pending = SSL_pending(ssl) > 0;
     pollfd fds[2] = {{client_fd, POLLIN, 0}, {upstream_fd, POLLIN, 0}};
@@ -59,6 +61,9 @@ void Pump(SSL* ssl, int client_fd, int upstream_fd) {
 absl::StatusOr<std::unique_ptr<TlsProxy>> TlsProxy::Start(const std::string& cert_file,
                                                           const std::string& key_file,
                                                           int upstream_port) {
+  // OpenSSL writes with write(), which raises SIGPIPE when a client has already hung up, as
+  // clients do after rejecting the certificate.
+  signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<TlsProxy> proxy(new TlsProxy());
   proxy->upstream_port_ = upstream_port;
 
@@ -106,8 +111,15 @@ TlsProxy::~TlsProxy() {
 
 void TlsProxy::AcceptLoop() {
   while (!stopping_) {
+    // Poll with a timeout: not every kernel (e.g. gVisor) wakes a blocked accept() when the
+    // socket is shut down.
+    pollfd listening = {listen_fd_, POLLIN, 0};
+    if (poll(&listening, 1, 100) <= 0) continue;
     int client_fd = accept(listen_fd_, nullptr, nullptr);
     if (client_fd < 0) return;
+    // The handshake must not block forever on a client that sends nothing.
+    timeval timeout = {5, 0};
+    setsockopt(client_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     absl::MutexLock lock(&mutex_);
     if (stopping_) {
       close(client_fd);
@@ -124,7 +136,7 @@ void TlsProxy::Serve(int client_fd) {
   int upstream_fd = -1;
   if (SSL_accept(ssl) == 1) {
     upstream_fd = ConnectUpstream(upstream_port_);
-    if (upstream_fd >= 0) Pump(ssl, client_fd, upstream_fd);
+    if (upstream_fd >= 0) Pump(ssl, client_fd, upstream_fd, stopping_);
   }
   SSL_shutdown(ssl);
   SSL_free(ssl);
