@@ -4,7 +4,6 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -13,11 +12,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/command_line.h"
 #include "common/logger.h"
 #include "scaler/broker_profile_store.h"
 #include "scaler/metrics_http_server.h"
@@ -71,30 +69,6 @@ namespace {
 
 using krs::LogLevel;
 using krs::scaler::ScalerOptions;
-
-// Rewrites "--cache-ttl=1s" as "--cache_ttl=1s": Abseil flag names cannot contain '-', and
-// users of Kubernetes tooling expect dashes. Arguments after a bare "--" are left alone.
-std::vector<char*> NormalizeFlagNames(int argc, char** argv, std::vector<std::string>& storage) {
-  storage.assign(argv, argv + argc);
-  bool after_terminator = false;
-  for (size_t i = 1; i < storage.size(); ++i) {
-    std::string& arg = storage[i];
-    if (after_terminator || arg.size() < 2 || arg[0] != '-') continue;
-    if (arg == "--") {
-      after_terminator = true;
-      continue;
-    }
-    size_t name_begin = arg.find_first_not_of('-');
-    size_t name_end = std::min(arg.find('='), arg.size());
-    for (size_t j = name_begin; j < name_end; ++j) {
-      if (arg[j] == '-') arg[j] = '_';
-    }
-  }
-
-  std::vector<char*> result;
-  for (std::string& arg : storage) result.push_back(arg.data());
-  return result;
-}
 
 // Returns the broker timeout: --timeout when given, else KEDA_HTTP_DEFAULT_TIMEOUT, else the
 // default.
@@ -168,16 +142,6 @@ absl::StatusOr<std::shared_ptr<krs::scaler::BrokerProfileStore>> LoadBrokerProfi
   return store;
 }
 
-// Makes --help list this file's flags: by default Abseil lists only flags defined in a file
-// named after the program.
-void ConfigureHelp() {
-  absl::FlagsUsageConfig config;
-  auto is_main = [](absl::string_view file) { return absl::EndsWith(file, "scaler/main.cc"); };
-  config.contains_help_flags = is_main;
-  config.contains_helpshort_flags = is_main;
-  absl::SetFlagsUsageConfig(config);
-}
-
 // Blocks SIGTERM and SIGINT in this thread and every thread started later, so that only
 // sigwait() receives them.
 sigset_t BlockShutdownSignals() {
@@ -195,13 +159,12 @@ int main(int argc, char** argv) {
   // First, before gRPC or anything else starts a thread.
   sigset_t shutdown_signals = BlockShutdownSignals();
 
-  ConfigureHelp();
+  krs::ShowFlagsInHelp("scaler/main.cc");
   absl::SetProgramUsageMessage(
       "KEDA external scaler for RabbitMQ: serves externalscaler.ExternalScaler over gRPC with "
       "the scalerMetadata keys of KEDA's rabbitmq trigger.\nUsage: rabbitmq-scaler [--listen=0.0.0.0:9090] [flags]");
-  std::vector<std::string> storage;
-  std::vector<char*> args = NormalizeFlagNames(argc, argv, storage);
-  absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
+  krs::NormalizeFlagDashes(argc, argv);
+  absl::ParseCommandLine(argc, argv);
 
   absl::StatusOr<ScalerOptions> options = OptionsFromFlags();
   if (!options.ok()) {

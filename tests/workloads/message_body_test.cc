@@ -2,7 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "workloads/common/command_line.h"
+#include "common/command_line.h"
 #include "workloads/common/event.h"
 
 namespace krs::workloads {
@@ -111,7 +111,7 @@ TEST(CommandLine, NormalizesDashedFlagNames) {
                         "-time-scale=0.1", "--", "--not-a-flag"};
   char* argv[7];
   for (int i = 0; i < 7; ++i) argv[i] = args[i].data();
-  NormalizeFlagDashes(7, argv);
+  krs::NormalizeFlagDashes(7, argv);
   EXPECT_STREQ(argv[1], "--amqp_url=amqp://h/a-b");
   EXPECT_STREQ(argv[2], "--on_sigterm");
   EXPECT_STREQ(argv[3], "drain");

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logger.h"
 #include "workloads/analyzer/analyzer_server.h"
-#include "workloads/common/command_line.h"
+#include "common/command_line.h"
 #include "workloads/common/defaults.h"
 
 ABSL_FLAG(std::string, listen, krs::workloads::kDefaultAnalyzerListen,
@@ -55,8 +55,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Collects workload events (POST /events) and serves results (GET /results, "
       "GET /messages/{id}, GET /healthz).");
-  krs::workloads::ShowFlagsInHelp("workloads/analyzer/");
-  krs::workloads::NormalizeFlagDashes(argc, argv);
+  krs::ShowFlagsInHelp("workloads/analyzer/");
+  krs::NormalizeFlagDashes(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   absl::StatusOr<krs::LogLevel> level = krs::ParseLogLevel(absl::GetFlag(FLAGS_log_level));

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logger.h"
 #include "common/url.h"
-#include "workloads/common/command_line.h"
+#include "common/command_line.h"
 #include "workloads/common/defaults.h"
 #include "workloads/consumer/consumer.h"
 #include "workloads/consumer/signal_pipe.h"
@@ -86,7 +86,7 @@ ABSL_FLAG(std::string, log_level, "info", "Lowest log level written: debug, info
 namespace {
 
 std::string DefaultConsumerId() {
-  std::string id = kw::FlagOrEnv(absl::GetFlag(FLAGS_consumer_id), kw::kPodNameEnv, "");
+  std::string id = krs::FlagOrEnv(absl::GetFlag(FLAGS_consumer_id), kw::kPodNameEnv, "");
   if (!id.empty()) return id;
   char host[HOST_NAME_MAX + 1] = {};
   if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "consumer";
@@ -123,7 +123,7 @@ absl::Status ReadAmqpTimings(kw::ConsumerOptions& options) {
 
 absl::StatusOr<kw::ConsumerOptions> OptionsFromFlags() {
   kw::ConsumerOptions options;
-  options.amqp_url = kw::FlagOrEnv(absl::GetFlag(FLAGS_amqp_url), kw::kAmqpUrlEnv,
+  options.amqp_url = krs::FlagOrEnv(absl::GetFlag(FLAGS_amqp_url), kw::kAmqpUrlEnv,
                                    kw::kDefaultAmqpUrl);
   options.queue = absl::GetFlag(FLAGS_queue);
   absl::Status status = ReadPolicies(options);
@@ -148,7 +148,7 @@ absl::StatusOr<kw::ConsumerOptions> OptionsFromFlags() {
   options.exec_term_timeout = absl::Seconds(absl::GetFlag(FLAGS_exec_term_timeout));
   options.consumer_id = DefaultConsumerId();
   options.default_scenario =
-      kw::FlagOrEnv(absl::GetFlag(FLAGS_scenario), kw::kScenarioEnv, "default");
+      krs::FlagOrEnv(absl::GetFlag(FLAGS_scenario), kw::kScenarioEnv, "default");
   options.busy_cost = absl::GetFlag(FLAGS_busy_cost);
   options.idle_cost = absl::GetFlag(FLAGS_idle_cost);
   return options;
@@ -178,8 +178,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Consumes job messages from RabbitMQ as a worker or a one-message job and reports each "
       "step to the result-analyzer.");
-  kw::ShowFlagsInHelp("workloads/consumer/");
-  kw::NormalizeFlagDashes(argc, argv);
+  krs::ShowFlagsInHelp("workloads/consumer/");
+  krs::NormalizeFlagDashes(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   absl::StatusOr<krs::LogLevel> level = krs::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
@@ -195,7 +195,7 @@ int main(int argc, char** argv) {
 
   kw::EventReporterOptions reporter_options;
   reporter_options.analyzer_url =
-      kw::FlagOrEnv(absl::GetFlag(FLAGS_analyzer_url), kw::kAnalyzerUrlEnv, "");
+      krs::FlagOrEnv(absl::GetFlag(FLAGS_analyzer_url), kw::kAnalyzerUrlEnv, "");
   reporter_options.buffer_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_event_buffer));
   reporter_options.event_id_prefix = absl::StrCat(options->consumer_id, "-", getpid(), "-",
                                                   absl::ToUnixMicros(absl::Now()));

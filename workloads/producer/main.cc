@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/logger.h"
 #include "common/url.h"
-#include "workloads/common/command_line.h"
+#include "common/command_line.h"
 #include "workloads/common/defaults.h"
 #include "workloads/producer/producer.h"
 
@@ -57,11 +57,11 @@ namespace {
 
 absl::StatusOr<kw::ProducerOptions> OptionsFromFlags() {
   kw::ProducerOptions options;
-  options.amqp_url = kw::FlagOrEnv(absl::GetFlag(FLAGS_amqp_url), kw::kAmqpUrlEnv,
+  options.amqp_url = krs::FlagOrEnv(absl::GetFlag(FLAGS_amqp_url), kw::kAmqpUrlEnv,
                                    kw::kDefaultAmqpUrl);
   options.topology = {absl::GetFlag(FLAGS_exchange), absl::GetFlag(FLAGS_queue),
                       absl::GetFlag(FLAGS_routing_key)};
-  options.scenario = kw::FlagOrEnv(absl::GetFlag(FLAGS_scenario), kw::kScenarioEnv, "default");
+  options.scenario = krs::FlagOrEnv(absl::GetFlag(FLAGS_scenario), kw::kScenarioEnv, "default");
   options.count = absl::GetFlag(FLAGS_count);
   if (options.count < 0) {
     return absl::InvalidArgumentError(absl::StrCat("invalid --count ", options.count,
@@ -91,8 +91,8 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Publishes job messages to RabbitMQ with publisher confirms; exits 1 when any message "
       "is not confirmed.");
-  kw::ShowFlagsInHelp("workloads/producer/");
-  kw::NormalizeFlagDashes(argc, argv);
+  krs::ShowFlagsInHelp("workloads/producer/");
+  krs::NormalizeFlagDashes(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   absl::StatusOr<krs::LogLevel> level = krs::ParseLogLevel(absl::GetFlag(FLAGS_log_level));
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
 
   kw::EventReporterOptions reporter_options;
   reporter_options.analyzer_url =
-      kw::FlagOrEnv(absl::GetFlag(FLAGS_analyzer_url), kw::kAnalyzerUrlEnv, "");
+      krs::FlagOrEnv(absl::GetFlag(FLAGS_analyzer_url), kw::kAnalyzerUrlEnv, "");
   reporter_options.buffer_capacity = static_cast<size_t>(absl::GetFlag(FLAGS_event_buffer));
   reporter_options.event_id_prefix =
       absl::StrCat("producer-", options->scenario, "-", absl::ToUnixMicros(absl::Now()));

@@ -1,4 +1,4 @@
-#include "workloads/common/command_line.h"
+#include "common/command_line.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 
-namespace krs::workloads {
+namespace krs {
 
 void NormalizeFlagDashes(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -38,4 +38,4 @@ std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
   return std::string(fallback);
 }
 
-}  // namespace krs::workloads
+}  // namespace krs

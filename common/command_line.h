@@ -1,12 +1,12 @@
-// Command-line helpers shared by the workload binaries.
-#ifndef KRS_WORKLOADS_COMMON_COMMAND_LINE_H_
-#define KRS_WORKLOADS_COMMON_COMMAND_LINE_H_
+// Command-line helpers shared by the project's binaries.
+#ifndef KRS_COMMON_COMMAND_LINE_H_
+#define KRS_COMMON_COMMAND_LINE_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace krs::workloads {
+namespace krs {
 
 // Rewrites "--flag-name[=value]" to "--flag_name[=value]" in place, so that the dashed
 // spelling used in manifests and docs reaches the Abseil flags (whose names cannot contain
@@ -22,6 +22,6 @@ void ShowFlagsInHelp(absl::string_view source_substring);
 std::string FlagOrEnv(const std::string& flag_value, const char* env_name,
                       absl::string_view fallback);
 
-}  // namespace krs::workloads
+}  // namespace krs
 
-#endif  // KRS_WORKLOADS_COMMON_COMMAND_LINE_H_
+#endif  // KRS_COMMON_COMMAND_LINE_H_
