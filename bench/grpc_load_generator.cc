@@ -44,6 +44,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/http_server_thread.h"
 #include "externalscaler.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -251,7 +252,7 @@ class CountingManagementApi {
       response.set_content(result->body, "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = krs::StartListeningThread(server_);
   }
   ~CountingManagementApi() {
     server_.stop();

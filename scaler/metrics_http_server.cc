@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/http_server_thread.h"
 #include "common/logger.h"
 
 namespace krs::scaler {
@@ -74,10 +75,7 @@ absl::StatusOr<int> MetricsHttpServer::Start(absl::string_view listen) {
         absl::StrCat("cannot listen on ", listen, " for metrics: the address is in use or invalid"));
   }
   server_ = std::move(server);
-  thread_ = std::thread([server = server_.get()] { server->listen_after_bind(); });
-  // stop() does nothing before listen_after_bind() has marked the server running, so wait for
-  // that here. The socket already queues connections in its backlog meanwhile.
-  while (!server_->is_running()) absl::SleepFor(absl::Milliseconds(1));
+  thread_ = StartListeningThread(*server_);
   Log(LogLevel::kInfo, "metrics server started",
       {{"address", absl::StrCat(host, ":", bound)}, {"path", "/metrics"}});
   return bound;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "common/http_server_thread.h"
 #include "workloads/common/defaults.h"
 
 namespace krs::lab {
@@ -62,7 +63,7 @@ absl::StatusOr<std::unique_ptr<DeletionCostEndpoint>> DeletionCostEndpoint::Star
   if (self->port_ <= 0) {
     return absl::UnavailableError("deletion-cost endpoint: cannot bind 127.0.0.1");
   }
-  self->thread_ = std::thread([self] { self->server_->listen_after_bind(); });
+  self->thread_ = StartListeningThread(*self->server_);
   return endpoint;
 }
 

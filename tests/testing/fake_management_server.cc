@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/http_server_thread.h"
 
 namespace krs::testing {
 
@@ -28,7 +29,7 @@ FakeManagementServer::FakeManagementServer() {
     std::cerr << "FakeManagementServer: binding 127.0.0.1 to a free port failed\n";
     std::abort();
   }
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  thread_ = krs::StartListeningThread(server_);
 
   // httplib's stop() does nothing until the listen loop runs, so a server destroyed right away
   // would leave its thread behind: wait until it is running.

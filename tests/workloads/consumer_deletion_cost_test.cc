@@ -8,6 +8,7 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/http_server_thread.h"
 #include "tests/workloads/workload_harness.h"
 
 namespace krs::workloads {
@@ -26,7 +27,7 @@ class ConsumerDeletionCostTest : public WorkloadBrokerTest {
                  response.set_content("{}", "application/json");
                });
     api_port_ = api_.bind_to_any_port("127.0.0.1");
-    api_thread_ = std::thread([this] { api_.listen_after_bind(); });
+    api_thread_ = krs::StartListeningThread(api_);
   }
 
   void TearDown() override {

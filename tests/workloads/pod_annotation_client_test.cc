@@ -15,6 +15,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "common/http_server_thread.h"
 
 namespace krs::workloads {
 namespace {
@@ -40,7 +41,7 @@ class FakeApiServer {
                     response.set_content("{}", "application/json");
                   });
     port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    thread_ = krs::StartListeningThread(server_);
   }
   ~FakeApiServer() {
     server_.stop();

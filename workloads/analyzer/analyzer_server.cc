@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/http_server_thread.h"
 #include "common/logger.h"
 
 namespace krs::workloads {
@@ -74,7 +75,7 @@ absl::Status AnalyzerServer::Init() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.host, ":", options_.port));
   }
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  thread_ = StartListeningThread(server_);
   Log(LogLevel::kInfo, "result-analyzer listening", {{"host", options_.host}, {"port", port_}});
   return absl::OkStatus();
 }
