@@ -89,18 +89,28 @@ absl::StatusOr<QueueStats> InstrumentedStatsSource::Read(const QueueQuery& query
   return stats;
 }
 
+// The callbacks hold weak pointers: the metrics outlive the sources they describe, and the
+// sources hold the metrics, so shared pointers here would form a cycle that is never freed.
 void BindCacheMetrics(std::shared_ptr<const QueueStatsCache> cache, ScalerMetrics& metrics) {
-  metrics.cache_hits.SetCallback({}, [cache] { return static_cast<double>(cache->Stats().hits); });
-  metrics.cache_misses.SetCallback(
-      {}, [cache] { return static_cast<double>(cache->Stats().misses); });
-  metrics.cache_coalesced_waits.SetCallback(
-      {}, [cache] { return static_cast<double>(cache->Stats().coalesced_waits); });
+  std::weak_ptr<const QueueStatsCache> weak = cache;
+  auto read = [weak](int64_t QueueStatsCacheCounters::*field) {
+    return [weak, field] {
+      std::shared_ptr<const QueueStatsCache> locked = weak.lock();
+      return locked == nullptr ? 0.0 : static_cast<double>(locked->Stats().*field);
+    };
+  };
+  metrics.cache_hits.SetCallback({}, read(&QueueStatsCacheCounters::hits));
+  metrics.cache_misses.SetCallback({}, read(&QueueStatsCacheCounters::misses));
+  metrics.cache_coalesced_waits.SetCallback({}, read(&QueueStatsCacheCounters::coalesced_waits));
 }
 
 void BindAmqpConnectionMetrics(std::shared_ptr<const AmqpStatsSource> source,
                                ScalerMetrics& metrics) {
-  metrics.broker_connections.SetCallback(
-      {}, [source] { return static_cast<double>(source->open_connections()); });
+  std::weak_ptr<const AmqpStatsSource> weak = source;
+  metrics.broker_connections.SetCallback({}, [weak] {
+    std::shared_ptr<const AmqpStatsSource> locked = weak.lock();
+    return locked == nullptr ? 0.0 : static_cast<double>(locked->open_connections());
+  });
 }
 
 }  // namespace krs::scaler
