@@ -2,7 +2,7 @@
 //
 // Property checked besides the sanitizers: when ParseUrl finds a password, RedactUrl's output
 // does not contain the password as written, unless the same bytes also appear elsewhere in the
-// input.
+// input or the password contains '*'.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -50,7 +50,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!url.ok() || !url->has_password) return 0;
 
   absl::string_view password = RawPassword(text);
-  if (password.size() < 4 || absl::StrContains("***", password)) return 0;
+  // A password with '*' can be rebuilt from the "user:***" that replaces it, e.g. the password
+  // "st:***" of "amqp://st:st:***@host" reappears in "amqp://st:***@host".
+  if (password.size() < 4 || absl::StrContains(password, "*")) return 0;
   if (CountOccurrences(text, password) != 1) return 0;
   if (absl::StrContains(redacted, password)) std::abort();
   return 0;
