@@ -12,10 +12,10 @@
 
 namespace krs::scaler {
 
-// How regex matches are combined, as KEDA's `operation` metadata key.
+// The combination of regex matches, as KEDA's `operation` metadata key.
 enum class QueueOperation { kSum, kAvg, kMax };
 
-// What to read. Everything that changes the answer is part of the query, so equal queries can
+// What to read. Everything that changes the result is part of the query, so equal queries can
 // share one broker read.
 struct QueueQuery {
   BrokerEndpoint endpoint;       // protocol, address, credentials, vhost

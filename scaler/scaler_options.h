@@ -58,7 +58,7 @@ struct ScalerOptions {
   // nullptr when there are none.
   std::shared_ptr<const BrokerResolver> brokers;
 
-  // Where the server and its stats sources count calls and reads; nullptr counts nothing.
+  // Counters for the server's calls and its stats sources' reads. nullptr counts nothing.
   std::shared_ptr<ScalerMetrics> metrics;
 
   // Returns INVALID_ARGUMENT naming the option and the rejected value when a duration is

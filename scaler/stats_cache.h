@@ -37,7 +37,7 @@ struct QueueStatsCacheOptions {
 
 // Counters since construction.
 struct QueueStatsCacheCounters {
-  int64_t hits = 0;             // answered from a cached result
+  int64_t hits = 0;             // served from a cached result
   int64_t misses = 0;           // reads of the wrapped source
   int64_t coalesced_waits = 0;  // calls that waited for another caller's read
   int64_t waiter_timeouts = 0;  // waits that ended at the caller's deadline

@@ -48,7 +48,7 @@ bool ModeNeedsHttp(ScalingMode mode);
 // after QueryEscape) and '~' are replaced by '-' as well, so names contain only [A-Za-z0-9_-].
 std::string MetricNameFor(absl::string_view vhost, absl::string_view queue_name);
 
-// What the scaler adds to trigger metadata: values that ScaledObjects do not carry.
+// Server-side settings added to trigger metadata: values that ScaledObjects do not carry.
 struct TriggerParseOptions {
   // The http timeout when the `timeout` key is absent.
   absl::Duration default_timeout = absl::Seconds(3);

@@ -5,7 +5,7 @@
 #
 # The node listens on 127.0.0.1 only and keeps its data, logs and Erlang cookie under
 # $RMQ_DIR (default build/rabbitmq/$RMQ_NODE), so several nodes can run side by side with
-# different names and ports. `start` waits until AMQP and the management API answer; `stop`
+# different names and ports. `start` waits until AMQP and the management API respond; `stop`
 # waits until the node is gone. Both are safe to run twice. `env` prints the export lines that
 # tests and tools read (RMQ_AMQP_URL, RMQ_HTTP_URL, ...).
 #

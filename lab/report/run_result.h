@@ -91,7 +91,7 @@ struct RunResult {
 // first-publish order and in time order within a message. The rules are the analyzer's
 // (workloads::EventStore): an attempt starts with `received` and ends with the consumer's
 // completed / interrupted / rejected / ack_failed, a `killed` event for its consumer, the
-// message's next `received`, or `end_time` ("open"). EventStore::AttemptsOf answers the same
+// message's next `received`, or `end_time` ("open"). EventStore::AttemptsOf returns the same
 // for one message but scans every event per call, which is quadratic over a whole run.
 std::vector<workloads::Attempt> BuildAllAttempts(const std::vector<workloads::Event>& events,
                                                  double end_time);

@@ -139,7 +139,7 @@ TEST_F(SlowBrokerTest, StalledBrokerEndsAtBrokerTimeout) {
       return GetMetrics(*stub_, slow_ref, kCallerDeadline);
     });
 
-    // While the stalled call waits, the scaler answers for a queue read directly.
+    // While the stalled call waits, the scaler serves a queue read directly.
     CallResult direct = GetMetrics(*stub_, direct_ref, kCallerDeadline);
     EXPECT_EQ(direct.code, grpc::StatusCode::OK) << direct.message;
     EXPECT_EQ(stalled.wait_for(std::chrono::seconds(0)), std::future_status::timeout)
@@ -153,7 +153,7 @@ TEST_F(SlowBrokerTest, StalledBrokerEndsAtBrokerTimeout) {
                 grpc::StatusCode::DEADLINE_EXCEEDED == slow.code ? "DEADLINE_EXCEEDED" : "other",
                 absl::FormatDuration(slow.elapsed).c_str());
 
-    // Once the proxy forwards again, the same trigger answers again.
+    // Once the proxy forwards again, the same trigger succeeds again.
     proxy.SetMode(TcpProxy::Mode::kForward);
     CallResult again = GetMetrics(*stub_, slow_ref, kCallerDeadline);
     if (again.code != grpc::StatusCode::OK) {

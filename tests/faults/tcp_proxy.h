@@ -30,7 +30,7 @@ class TcpProxy {
 
   int port() const { return port_; }
 
-  // kStall holds new and open connections without forwarding; kForward resumes them.
+  // kStall keeps new and open connections waiting without forwarding; kForward resumes them.
   void SetMode(Mode mode) { mode_.store(mode); }
   // Waits this long before forwarding each chunk read from either side.
   void SetDelay(absl::Duration delay) { delay_ns_.store(absl::ToInt64Nanoseconds(delay)); }
