@@ -41,10 +41,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/http_server_thread.h"
+#include "common/mutex.h"
 #include "externalscaler.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 

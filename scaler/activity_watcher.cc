@@ -27,24 +27,24 @@ ActivityWatcher::~ActivityWatcher() {
 void ActivityWatcher::Start() { thread_ = std::thread([this] { Run(); }); }
 
 void ActivityWatcher::Add(uint64_t id, TriggerConfig config, ActivityListener listener) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (last_stats_.has_value()) listener(ComputeMetric(*last_stats_, config).active);
   subscribers_.emplace(id, Subscriber{std::move(config), std::move(listener)});
 }
 
 size_t ActivityWatcher::Remove(uint64_t id) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   subscribers_.erase(id);
   return subscribers_.size();
 }
 
 void ActivityWatcher::Stop() {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   stop_requested_ = true;
 }
 
 bool ActivityWatcher::finished() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return finished_;
 }
 
@@ -57,14 +57,16 @@ void ActivityWatcher::Run() {
     absl::StatusOr<QueueStats> stats = source_->Read(query_, clock_() + read_timeout_);
     if (!stats.ok()) LogReadError(stats.status());
 
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (stats.ok() && !stop_requested_) {
       last_stats_ = *stats;
       NotifyLocked(*stats);
     }
 
     // Sleeps for one interval unless Stop() comes first.
-    mutex_.AwaitWithTimeout(absl::Condition(&stop_requested_), check_interval_);
+    mutex_.AwaitWithTimeout(
+        [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stop_requested_; },
+        check_interval_);
     if (stop_requested_) {
       finished_ = true;
       return;
@@ -105,7 +107,7 @@ ActivityWatcherRegistry::~ActivityWatcherRegistry() { Shutdown(); }
 
 std::optional<uint64_t> ActivityWatcherRegistry::Subscribe(const TriggerConfig& config,
                                                            ActivityListener listener) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (shut_down_) return std::nullopt;
   JoinFinishedLocked();
 
@@ -128,7 +130,7 @@ std::optional<uint64_t> ActivityWatcherRegistry::Subscribe(const TriggerConfig& 
 }
 
 void ActivityWatcherRegistry::Unsubscribe(uint64_t id) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   auto subscription = subscriptions_.find(id);
   if (subscription == subscriptions_.end()) return;
   std::string key = subscription->second;
@@ -151,7 +153,7 @@ void ActivityWatcherRegistry::Unsubscribe(uint64_t id) {
 void ActivityWatcherRegistry::Shutdown() {
   std::vector<std::shared_ptr<ActivityWatcher>> to_join;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     shut_down_ = true;
     for (auto& [key, watcher] : watchers_) {
       watcher->Stop();
@@ -168,12 +170,12 @@ void ActivityWatcherRegistry::Shutdown() {
 }
 
 size_t ActivityWatcherRegistry::watcher_count() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return watchers_.size();
 }
 
 size_t ActivityWatcherRegistry::subscriber_count() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return subscriptions_.size();
 }
 

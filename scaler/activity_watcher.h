@@ -17,9 +17,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "scaler/queue_stats.h"
 #include "scaler/trigger_metadata.h"
 #include "scaler/warning_limiter.h"
@@ -83,7 +83,7 @@ class ActivityWatcher {
   WarningLimiter* const warnings_;
   const Clock clock_;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   bool stop_requested_ ABSL_GUARDED_BY(mutex_) = false;
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
   std::optional<QueueStats> last_stats_ ABSL_GUARDED_BY(mutex_);
@@ -129,7 +129,7 @@ class ActivityWatcherRegistry {
   WarningLimiter* const warnings_;
   const Clock clock_;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   bool shut_down_ ABSL_GUARDED_BY(mutex_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mutex_) = 1;
   // Query cache key -> its watcher.

@@ -66,7 +66,7 @@ absl::StatusOr<QueueStats> AmqpStatsSource::Read(const QueueQuery& query, absl::
 
   // Take ownership of the connection, waiting at most until the deadline.
   {
-    absl::MutexLock lock(&pooled->mu);
+    MutexLock lock(&pooled->mu);
     auto idle = [&pooled]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pooled->mu) { return !pooled->busy; };
     while (!idle()) {
       absl::Duration remaining = deadline - clock_();
@@ -76,21 +76,21 @@ absl::StatusOr<QueueStats> AmqpStatsSource::Read(const QueueQuery& query, absl::
                          query.endpoint.Redacted(),
                          ": the deadline passed while another read used the connection"));
       }
-      pooled->mu.AwaitWithTimeout(absl::Condition(&idle), remaining);
+      pooled->mu.AwaitWithTimeout(idle, remaining);
     }
     pooled->busy = true;
   }
 
   absl::StatusOr<QueueStats> result = ReadWithConnection(*pooled, query, deadline);
 
-  absl::MutexLock lock(&pooled->mu);
+  MutexLock lock(&pooled->mu);
   pooled->busy = false;
   return result;
 }
 
 std::shared_ptr<AmqpStatsSource::PooledConnection> AmqpStatsSource::GetPooledConnection(
     const std::string& key) {
-  absl::MutexLock lock(&pool_mu_);
+  MutexLock lock(&pool_mu_);
   std::shared_ptr<PooledConnection>& pooled = pool_[key];
   if (pooled == nullptr) pooled = std::make_shared<PooledConnection>();
   return pooled;

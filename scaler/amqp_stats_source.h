@@ -14,10 +14,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/amqp_connection.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "scaler/queue_stats.h"
 
 namespace krs::scaler {
@@ -61,7 +61,7 @@ class AmqpStatsSource : public QueueStatsSource {
   // it: `busy` is the ownership flag, held across the broker I/O, while `mu` guards the fields
   // only briefly so that a waiting call can give up at its deadline.
   struct PooledConnection {
-    absl::Mutex mu;
+    Mutex mu;
     bool busy ABSL_GUARDED_BY(mu) = false;
 
     // Owned by the call that set `busy`.
@@ -93,7 +93,7 @@ class AmqpStatsSource : public QueueStatsSource {
   Clock clock_;
   std::atomic<int> open_connections_{0};
 
-  absl::Mutex pool_mu_;
+  Mutex pool_mu_;
   // NOTE: entries are never evicted; the pool grows by one entry per distinct endpoint and
   // credentials, which the trigger configurations bound.
   std::unordered_map<std::string, std::shared_ptr<PooledConnection>> pool_

@@ -21,7 +21,7 @@ absl::StatusOr<std::shared_ptr<BrokerProfileStore>> BrokerProfileStore::Load(
   absl::StatusOr<BrokerProfileSet> profiles = LoadBrokerProfiles(store->options_.config_file);
   if (!profiles.ok()) return profiles.status();
 
-  absl::MutexLock lock(&store->mutex_);
+  MutexLock lock(&store->mutex_);
   store->fingerprint_ = Fingerprint(profiles->files);
   store->profiles_ = std::make_shared<const BrokerProfileSet>(*std::move(profiles));
   Log(LogLevel::kInfo, "broker config loaded",
@@ -51,19 +51,19 @@ std::string BrokerProfileStore::Fingerprint(const std::vector<std::string>& file
 bool BrokerProfileStore::CheckForChanges() {
   std::vector<std::string> files;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     files = profiles_->files;
   }
   std::string before = Fingerprint(files);
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (before == fingerprint_ || before == failed_fingerprint_) return false;
   }
 
   absl::StatusOr<BrokerProfileSet> profiles = LoadBrokerProfiles(options_.config_file);
   std::function<void(const absl::Status&)> listener;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     listener = listener_;
     if (!profiles.ok()) {
       failed_fingerprint_ = before;
@@ -102,19 +102,19 @@ void BrokerProfileStore::Stop() {
 }
 
 void BrokerProfileStore::SetReloadListener(std::function<void(const absl::Status&)> listener) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   listener_ = std::move(listener);
 }
 
 std::string BrokerProfileStore::NameList() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return profiles_->NameList();
 }
 
 absl::StatusOr<BrokerEndpoint> BrokerProfileStore::Resolve(absl::string_view name) const {
   std::shared_ptr<const BrokerProfileSet> profiles;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     profiles = profiles_;
   }
   auto it = profiles->endpoints.find(std::string(name));

@@ -18,9 +18,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
+#include "common/notification.h"
 #include "scaler/broker_profiles.h"
 #include "scaler/broker_resolver.h"
 #include "scaler/queue_stats.h"
@@ -68,13 +68,13 @@ class BrokerProfileStore : public BrokerResolver {
   const BrokerProfileStoreOptions options_;
   std::atomic<uint64_t> generation_{1};
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::shared_ptr<const BrokerProfileSet> profiles_ ABSL_GUARDED_BY(mutex_);
   std::string fingerprint_ ABSL_GUARDED_BY(mutex_);         // of the files of profiles_
   std::string failed_fingerprint_ ABSL_GUARDED_BY(mutex_);  // of the last failed reload
   std::function<void(const absl::Status&)> listener_ ABSL_GUARDED_BY(mutex_);
 
-  absl::Notification stop_;
+  Notification stop_;
   std::thread thread_;
 };
 

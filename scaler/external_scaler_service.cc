@@ -1,3 +1,4 @@
+#include "common/mutex.h"
 #include "scaler/external_scaler_service.h"
 
 #include <algorithm>
@@ -8,7 +9,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/logger.h"
 #include "common/url.h"
@@ -74,7 +74,7 @@ class IsActiveStream final : public StreamWriter<IsActiveResponse> {
 
     bool subscribed = false;
     {
-      absl::MutexLock lock(&subscription_mutex_);
+      MutexLock lock(&subscription_mutex_);
       if (ending_) return;
       subscription_ =
           watchers_->Subscribe(**config, [this](bool active) { OnActivity(active); });
@@ -96,7 +96,7 @@ class IsActiveStream final : public StreamWriter<IsActiveResponse> {
   }
 
   void OnEnding() override {
-    absl::MutexLock lock(&subscription_mutex_);
+    MutexLock lock(&subscription_mutex_);
     ending_ = true;
     if (subscription_.has_value()) watchers_->Unsubscribe(*subscription_);
   }
@@ -109,7 +109,7 @@ class IsActiveStream final : public StreamWriter<IsActiveResponse> {
 
   // Orders Open() against OnEnding(), which may run on another thread (shutdown) before
   // Open() has stored the subscription.
-  absl::Mutex subscription_mutex_;
+  Mutex subscription_mutex_;
   bool ending_ ABSL_GUARDED_BY(subscription_mutex_) = false;
   std::optional<uint64_t> subscription_ ABSL_GUARDED_BY(subscription_mutex_);
 };

@@ -60,14 +60,14 @@ Histogram::Histogram(const std::vector<double>* upper_bounds)
 void Histogram::Observe(double value) {
   size_t bucket = std::lower_bound(upper_bounds_->begin(), upper_bounds_->end(), value) -
                   upper_bounds_->begin();
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   ++bucket_counts_[bucket];
   sum_ += value;
   ++count_;
 }
 
 Histogram::Snapshot Histogram::Read() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   Snapshot snapshot;
   uint64_t running = 0;
   for (uint64_t count : bucket_counts_) {
@@ -97,7 +97,7 @@ MetricFamily::Child& MetricFamily::ChildFor(const LabelValues& values) {
   LabelValues key = values;
   key.resize(label_names_.size());
 
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   std::unique_ptr<Child>& child = children_[key];
   if (child == nullptr) child = std::make_unique<Child>(&upper_bounds_);
   return *child;
@@ -115,7 +115,7 @@ Histogram& MetricFamily::HistogramWithLabels(const LabelValues& values) {
 
 void MetricFamily::SetCallback(const LabelValues& values, std::function<double()> read) {
   Child& child = ChildFor(values);
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   child.read = std::move(read);
 }
 
@@ -142,7 +142,7 @@ void MetricFamily::Render(std::string* out) const {
   absl::StrAppend(out, "# HELP ", name_, " ", EscapeHelp(help_), "\n");
   absl::StrAppend(out, "# TYPE ", name_, " ", TypeName(type_), "\n");
 
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   for (const auto& [values, child] : children_) {
     if (type_ != MetricType::kHistogram) {
       double value = child->read != nullptr            ? child->read()
@@ -187,7 +187,7 @@ MetricFamily& MetricsRegistry::AddHistogram(const std::string& name, const std::
 MetricFamily& MetricsRegistry::Add(MetricType type, const std::string& name,
                                    const std::string& help, std::vector<std::string> label_names,
                                    std::vector<double> upper_bounds) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   for (const std::unique_ptr<MetricFamily>& family : families_) {
     if (family->name() == name) return *family;
   }
@@ -198,7 +198,7 @@ MetricFamily& MetricsRegistry::Add(MetricType type, const std::string& name,
 
 std::string MetricsRegistry::RenderText() const {
   std::string out;
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   for (const std::unique_ptr<MetricFamily>& family : families_) family->Render(&out);
   return out;
 }

@@ -15,7 +15,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+
+#include "common/mutex.h"
 
 namespace krs::scaler {
 
@@ -58,7 +59,7 @@ class Histogram {
 
  private:
   const std::vector<double>* const upper_bounds_;
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::vector<uint64_t> bucket_counts_ ABSL_GUARDED_BY(mutex_);  // not cumulative; last is +Inf
   double sum_ ABSL_GUARDED_BY(mutex_) = 0;
   uint64_t count_ ABSL_GUARDED_BY(mutex_) = 0;
@@ -111,7 +112,7 @@ class MetricFamily {
   const std::vector<std::string> label_names_;
   const std::vector<double> upper_bounds_;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::map<LabelValues, std::unique_ptr<Child>> children_ ABSL_GUARDED_BY(mutex_);
 };
 
@@ -138,7 +139,7 @@ class MetricsRegistry {
   MetricFamily& Add(MetricType type, const std::string& name, const std::string& help,
                     std::vector<std::string> label_names, std::vector<double> upper_bounds);
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::vector<std::unique_ptr<MetricFamily>> families_ ABSL_GUARDED_BY(mutex_);
 };
 

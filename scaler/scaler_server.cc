@@ -34,7 +34,7 @@ ScalerServer::ScalerServer(ScalerOptions options, std::shared_ptr<QueueStatsSour
 ScalerServer::~ScalerServer() { Shutdown(absl::Now()); }
 
 absl::StatusOr<int> ScalerServer::Start() {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (server_ != nullptr || shut_down_) {
     return absl::FailedPreconditionError("ScalerServer::Start called twice");
   }
@@ -70,7 +70,7 @@ absl::StatusOr<int> ScalerServer::Start() {
 }
 
 void ScalerServer::Shutdown(absl::Time deadline) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ == nullptr) {

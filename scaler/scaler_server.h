@@ -11,9 +11,9 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "grpcpp/server.h"
 #include "scaler/external_scaler_service.h"
 #include "scaler/queue_stats.h"
@@ -49,7 +49,7 @@ class ScalerServer {
   const ScalerOptions options_;
   ExternalScalerServiceImpl service_;
 
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::unique_ptr<grpc::Server> server_ ABSL_GUARDED_BY(mutex_);
   bool shut_down_ ABSL_GUARDED_BY(mutex_) = false;
 };

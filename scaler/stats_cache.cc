@@ -16,7 +16,7 @@ absl::StatusOr<QueueStats> QueueStatsCache::Read(const QueueQuery& query, absl::
   std::string key = query.CacheKey();
   std::shared_ptr<Flight> flight;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     absl::Time now = clock_();
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second.flight != nullptr) {
@@ -55,17 +55,17 @@ absl::StatusOr<QueueStats> QueueStatsCache::WaitForFlight(std::shared_ptr<Flight
       return absl::DeadlineExceededError(
           "reading queue stats: the deadline passed while waiting for a read in flight");
     }
-    flight_done_.WaitWithTimeout(&mu_, remaining);
+    mu_.AwaitWithTimeout([&flight]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return flight->done; },
+                         remaining);
   }
   return flight->result;
 }
 
 void QueueStatsCache::FinishFlight(const std::string& key, const std::shared_ptr<Flight>& flight,
                                    const absl::StatusOr<QueueStats>& result) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   flight->result = result;
   flight->done = true;
-  flight_done_.SignalAll();
 
   auto it = entries_.find(key);
   if (it == entries_.end() || it->second.flight != flight) return;
@@ -104,7 +104,7 @@ void QueueStatsCache::MakeRoom(absl::Time now) {
 }
 
 QueueStatsCacheCounters QueueStatsCache::Stats() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   QueueStatsCacheCounters counters = counters_;
   counters.entries = entries_.size();
   return counters;

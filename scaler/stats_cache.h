@@ -16,9 +16,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "scaler/queue_stats.h"
 
 namespace krs::scaler {
@@ -84,8 +84,7 @@ class QueueStatsCache : public QueueStatsSource {
   QueueStatsCacheOptions options_;
   Clock clock_;
 
-  mutable absl::Mutex mu_;
-  absl::CondVar flight_done_;
+  mutable Mutex mu_;
   std::unordered_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
   QueueStatsCacheCounters counters_ ABSL_GUARDED_BY(mu_);
   absl::Time next_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

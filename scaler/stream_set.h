@@ -6,8 +6,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/support/status.h"
+#include "common/mutex.h"
 #include "scaler/stream_writer.h"
 
 namespace krs::scaler {
@@ -28,7 +28,7 @@ class StreamSet {
   size_t size() const;
 
  private:
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   bool closed_ ABSL_GUARDED_BY(mutex_) = false;
   absl::flat_hash_set<EndableStream*> streams_ ABSL_GUARDED_BY(mutex_);
 };

@@ -11,8 +11,9 @@
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
+
+#include "common/mutex.h"
 
 namespace krs::scaler {
 
@@ -32,7 +33,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Response>, public EndableSt
   // Queues `response` for writing. Dropped once the stream is ending. Thread-safe.
   void Send(Response response) {
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       if (ending_) return;
       queue_.push_back(std::move(response));
       if (!StartNextWriteLocked()) return;
@@ -42,7 +43,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Response>, public EndableSt
 
   void End(grpc::Status status) override {
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       if (ending_) return;
       ending_ = true;
       status_ = std::move(status);
@@ -54,7 +55,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Response>, public EndableSt
 
     grpc::Status final_status;
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       ending_hooks_done_ = true;
       if (writing_ || finished_) return;  // OnWriteDone() finishes the stream
       finished_ = true;
@@ -70,7 +71,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Response>, public EndableSt
     Next next = Next::kNothing;
     grpc::Status final_status;
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       writing_ = false;
       if (ending_) {
         // When End() is still in OnEnding(), End() finishes the stream itself.
@@ -125,7 +126,7 @@ class StreamWriter : public grpc::ServerWriteReactor<Response>, public EndableSt
     return true;
   }
 
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::deque<Response> queue_ ABSL_GUARDED_BY(mutex_);
   Response in_flight_;  // written by StartWrite(); untouched until OnWriteDone()
   bool writing_ ABSL_GUARDED_BY(mutex_) = false;

@@ -27,7 +27,7 @@ absl::StatusOr<std::shared_ptr<const TriggerConfig>> TriggerConfigCache::Get(
   std::string key = SerializeMetadata(metadata);
   const uint64_t generation = options_.brokers != nullptr ? options_.brokers->generation() : 0;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (generation != broker_generation_) {
       entries_.clear();
       recency_.clear();
@@ -54,7 +54,7 @@ absl::StatusOr<std::shared_ptr<const TriggerConfig>> TriggerConfigCache::Get(
     result = parsed.status();
   }
 
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   // Profiles that changed during the parse may have made the result stale: return it without
   // caching it.
   if (generation != broker_generation_) return result;
@@ -72,7 +72,7 @@ absl::StatusOr<std::shared_ptr<const TriggerConfig>> TriggerConfigCache::Get(
 }
 
 size_t TriggerConfigCache::size() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return entries_.size();
 }
 

@@ -13,8 +13,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "scaler/trigger_metadata.h"
 
 namespace krs::scaler {
@@ -53,7 +53,7 @@ class TriggerConfigCache {
   };
 
   const TriggerConfigCacheOptions options_;
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mutex_);
   std::list<std::string> recency_ ABSL_GUARDED_BY(mutex_);
   uint64_t broker_generation_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -16,7 +16,7 @@ WarningLimiter::WarningLimiter(absl::Duration interval, Clock clock)
 
 std::optional<int64_t> WarningLimiter::Admit(absl::string_view key) {
   absl::Time now = clock_();
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
 
   auto it = entries_.find(key);
   if (it == entries_.end()) {

@@ -9,9 +9,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace krs::scaler {
 
@@ -31,7 +31,7 @@ class WarningLimiter {
 
   const absl::Duration interval_;
   const Clock clock_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mutex_);
 };
 

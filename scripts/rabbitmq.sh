@@ -6,8 +6,9 @@
 # The node listens on 127.0.0.1 only and keeps its data, logs and Erlang cookie under
 # $RMQ_DIR (default build/rabbitmq/$RMQ_NODE), so several nodes can run side by side with
 # different names and ports. `start` waits until AMQP and the management API respond; `stop`
-# waits until the node is gone. Both are safe to run twice. `env` prints the export lines that
-# tests and tools read (RMQ_AMQP_URL, RMQ_HTTP_URL, ...).
+# waits until the node is gone. Both are safe to run twice. A `start` that requests TLS
+# listeners restarts a running node that has other TLS settings. `env` prints the export lines
+# that tests and tools read (RMQ_AMQP_URL, RMQ_HTTP_URL, ...).
 #
 # Settings (environment):
 #   RMQ_NODE       node name prefix            (default krs)
@@ -135,14 +136,16 @@ CONF
   fi
 }
 
+# Writes the node's configuration to FILE (default $base_dir/rabbitmq.conf).
 write_config() {
+  local file=${1:-$base_dir/rabbitmq.conf}
   mkdir -p "$HOME" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"
   echo "[rabbitmq_management]." >"$RABBITMQ_ENABLED_PLUGINS_FILE"
   # The AMQP listener comes from RABBITMQ_NODE_IP_ADDRESS and RABBITMQ_NODE_PORT; naming it in
   # rabbitmq.conf too would open it twice and fail with eaddrinuse.
   # Statistics every 500 ms with one-minute retention bring the management API's lag to
   # about 1 s (5 s with the defaults).
-  cat >"$base_dir/rabbitmq.conf" <<CONF
+  cat >"$file" <<CONF
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $http_port
 loopback_users.guest = true
@@ -154,7 +157,19 @@ management.sample_retention_policies.detailed.10 = 1
 log.file.level = warning
 log.console = false
 CONF
-  write_tls_config "$base_dir/rabbitmq.conf"
+  write_tls_config "$file"
+}
+
+# Succeeds when the running node can serve this call: it was started with the configuration
+# this call would write, or this call requests no TLS listeners (extra ones do no harm).
+config_matches() {
+  [ -z "$tls_dir" ] && return 0
+  local next="$base_dir/rabbitmq.conf.next"
+  write_config "$next"
+  cmp -s "$next" "$base_dir/rabbitmq.conf"
+  local same=$?
+  rm -f "$next"
+  return $same
 }
 
 is_running() {
@@ -167,8 +182,12 @@ management_ready() {
 
 start() {
   if is_running && management_ready; then
-    echo "rabbitmq: $node_name already running (amqp 127.0.0.1:$amqp_port, http 127.0.0.1:$http_port)"
-    return 0
+    if config_matches; then
+      echo "rabbitmq: $node_name already running (amqp 127.0.0.1:$amqp_port, http 127.0.0.1:$http_port)"
+      return 0
+    fi
+    echo "rabbitmq: $node_name is running with other TLS settings; restarting it" >&2
+    stop
   fi
   write_config
   # The foreground script exits 0 even when boot fails, so readiness is checked separately.

@@ -10,18 +10,10 @@ cd "$repo_root"
 bash scripts/install-deps.sh
 bash scripts/build.sh
 
-# TLS listeners for the broker TLS tests, with a throw-away CA under the build folder. The
-# settings are passed to this broker only, not exported: tests that start brokers of their own
-# must not open the same TLS ports.
-tls_dir=${RMQ_TLS_DIR:-$build_dir/certs}
-tls_settings=(RMQ_TLS_DIR="$tls_dir" RMQ_AMQPS_PORT="${RMQ_AMQPS_PORT:-45675}"
-  RMQ_HTTPS_PORT="${RMQ_HTTPS_PORT:-45676}"
-  RMQ_TLS_REQUIRE_CLIENT_CERT="${RMQ_TLS_REQUIRE_CLIENT_CERT:-true}")
-bash scripts/make-test-certs.sh "$tls_dir"
-
-env "${tls_settings[@]}" bash scripts/rabbitmq.sh start
-trap 'bash scripts/rabbitmq.sh stop' EXIT
-eval "$(env "${tls_settings[@]}" bash scripts/rabbitmq.sh env)"
+# The local RabbitMQ with TLS listeners for the broker TLS tests (see scripts/test-broker.sh).
+bash scripts/test-broker.sh start "$build_dir/certs"
+trap 'bash scripts/test-broker.sh stop' EXIT
+eval "$(bash scripts/test-broker.sh env "$build_dir/certs")"
 
 ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"
 

@@ -42,7 +42,7 @@ absl::StatusOr<std::unique_ptr<DeletionCostEndpoint>> DeletionCostEndpoint::Star
                                                                     nlohmann::json::object());
         auto cost = annotations.find(workloads::kPodDeletionCostAnnotation);
         {
-          absl::MutexLock lock(&self->mu_);
+          MutexLock lock(&self->mu_);
           ++self->patches_;
           if (cost != annotations.end() && cost->is_string()) {
             self->costs_[name] = cost->get<std::string>();
@@ -75,14 +75,14 @@ DeletionCostEndpoint::~DeletionCostEndpoint() {
 std::string DeletionCostEndpoint::url() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
 std::optional<std::string> DeletionCostEndpoint::CostOf(const std::string& pod) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = costs_.find(pod);
   if (it == costs_.end()) return std::nullopt;
   return it->second;
 }
 
 int64_t DeletionCostEndpoint::patches() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return patches_;
 }
 

@@ -14,7 +14,8 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+
+#include "common/mutex.h"
 
 namespace httplib {
 class Server;
@@ -44,7 +45,7 @@ class DeletionCostEndpoint {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::string> costs_ ABSL_GUARDED_BY(mu_);  // by pod name
   int64_t patches_ ABSL_GUARDED_BY(mu_) = 0;
 };

@@ -272,19 +272,19 @@ absl::Status LiveEnvironment::MeasureBroker() {
   }
   Purge(amqp, kProbeQueue).IgnoreError();
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   broker_round_trips_ms_ = round_trips;
   management_lags_ms_ = lags;
   return absl::OkStatus();
 }
 
 std::vector<double> LiveEnvironment::broker_round_trips_ms() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return broker_round_trips_ms_;
 }
 
 std::vector<double> LiveEnvironment::management_lags_ms() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return management_lags_ms_;
 }
 

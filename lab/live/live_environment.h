@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "lab/live/child_process.h"
 
 namespace krs::lab {
@@ -72,7 +72,7 @@ class LiveEnvironment {
   bool started_broker_ = false;
   std::unique_ptr<ChildProcess> analyzer_;
   std::unique_ptr<ChildProcess> scaler_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<double> broker_round_trips_ms_;
   std::vector<double> management_lags_ms_;
 };

@@ -47,14 +47,14 @@ ProcessPodRuntime::ProcessPodRuntime(Scheduler& scheduler, ProcessRuntimeOptions
 
 ProcessPodRuntime::~ProcessPodRuntime() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
   start_watcher_.join();
   StopAll(absl::ZeroDuration());
   std::vector<std::thread> threads;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     threads.swap(hook_threads_);
   }
   for (std::thread& thread : threads) thread.join();
@@ -99,7 +99,7 @@ absl::StatusOr<ProcessPodRuntime::Pod*> ProcessPodRuntime::Spawn(const PodTempla
 }
 
 absl::StatusOr<PodId> ProcessPodRuntime::CreatePod(const PodTemplate& pod_template) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   absl::StatusOr<Pod*> pod = Spawn(pod_template, "worker");
   if (!pod.ok()) return pod.status();
   return (*pod)->name;
@@ -109,7 +109,7 @@ void ProcessPodRuntime::WatchStarts() {
   constexpr absl::Duration kInterval = absl::Milliseconds(2);
   while (true) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (stopping_) return;
       for (auto& [name, pod] : pods_) {
         if (!pod->start_measured) Refresh(*pod);
@@ -132,7 +132,7 @@ void ProcessPodRuntime::Refresh(Pod& pod) {
 }
 
 std::vector<PodStatus> ProcessPodRuntime::ListPods() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<PodStatus> result;
   for (auto& [name, pod] : pods_) {
     if (!pod->job.empty()) continue;
@@ -188,7 +188,7 @@ void ProcessPodRuntime::KillAndReport(Pod& pod) {
 }
 
 absl::Status ProcessPodRuntime::SendSignal(const PodId& id, int signal) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(id);
   if (it == pods_.end()) return absl::NotFoundError(absl::StrCat("pod ", id, " not found"));
   Pod& pod = *it->second;
@@ -205,7 +205,7 @@ void ProcessPodRuntime::RunPreStop(const PodId& id, const std::vector<std::strin
                                    std::function<void(absl::Status)> done) {
   ChildOptions child;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = pods_.find(id);
     if (it != pods_.end()) {
       child.env = it->second->env;
@@ -226,7 +226,7 @@ void ProcessPodRuntime::RunPreStop(const PodId& id, const std::vector<std::strin
   // The hook's timeout is lab time; the wait is real time.
   absl::Duration real_timeout = timeout * options_.real_seconds_per_lab_second;
   std::shared_ptr<ChildProcess> process = *std::move(hook);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   hook_threads_.emplace_back([process, real_timeout, done = std::move(done)] {
     std::optional<int> code = process->Wait(real_timeout);
     if (!code.has_value()) {
@@ -241,7 +241,7 @@ void ProcessPodRuntime::RunPreStop(const PodId& id, const std::vector<std::strin
 }
 
 absl::Status ProcessPodRuntime::RemovePod(const PodId& id) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = pods_.find(id);
   if (it == pods_.end()) return absl::NotFoundError(absl::StrCat("pod ", id, " not found"));
   KillAndReport(*it->second);
@@ -251,7 +251,7 @@ absl::Status ProcessPodRuntime::RemovePod(const PodId& id) {
 }
 
 absl::StatusOr<JobId> ProcessPodRuntime::CreateJob(const JobTemplate& job_template) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   absl::StatusOr<Pod*> pod = Spawn(job_template.pod, "job");
   if (!pod.ok()) return pod.status();
   (*pod)->job = (*pod)->name;
@@ -260,7 +260,7 @@ absl::StatusOr<JobId> ProcessPodRuntime::CreateJob(const JobTemplate& job_templa
 }
 
 std::vector<JobStatus> ProcessPodRuntime::ListJobs() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<JobStatus> result;
   for (const auto& [job, pod_name] : jobs_) {
     Pod& pod = *pods_.at(pod_name);
@@ -279,7 +279,7 @@ std::vector<JobStatus> ProcessPodRuntime::ListJobs() {
 }
 
 absl::Status ProcessPodRuntime::DeleteJob(const JobId& job) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = jobs_.find(job);
   if (it == jobs_.end()) return absl::NotFoundError(absl::StrCat("job ", job, " not found"));
   auto pod = pods_.find(it->second);
@@ -291,7 +291,7 @@ absl::Status ProcessPodRuntime::DeleteJob(const JobId& job) {
 }
 
 void ProcessPodRuntime::StopAll(absl::Duration grace) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   for (auto& [name, pod] : pods_) {
     if (!pod->process->Poll().has_value()) pod->process->Signal(SIGTERM).IgnoreError();
   }
@@ -307,7 +307,7 @@ void ProcessPodRuntime::StopAll(absl::Duration grace) {
 }
 
 int64_t ProcessPodRuntime::alive_pods() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   int64_t count = 0;
   for (auto& [name, pod] : pods_) {
     Refresh(*pod);
@@ -317,7 +317,7 @@ int64_t ProcessPodRuntime::alive_pods() {
 }
 
 std::vector<KillMark> ProcessPodRuntime::kills() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return kills_;
 }
 
@@ -330,14 +330,14 @@ PodRecord ProcessPodRuntime::RecordOf(const Pod& pod) {
 }
 
 std::vector<PodRecord> ProcessPodRuntime::pod_records() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   std::vector<PodRecord> records = removed_;
   for (auto& [name, pod] : pods_) records.push_back(RecordOf(*pod));
   return records;
 }
 
 std::vector<double> ProcessPodRuntime::process_starts_ms() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return process_starts_ms_;
 }
 

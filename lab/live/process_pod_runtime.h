@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "lab/control/pod_runtime.h"
 #include "lab/control/scheduler.h"
 #include "lab/live/child_process.h"
@@ -86,7 +86,7 @@ class ProcessPodRuntime final : public PodRuntime {
 
   Scheduler& scheduler_;
   ProcessRuntimeOptions options_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::unique_ptr<Pod>> pods_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> jobs_ ABSL_GUARDED_BY(mu_);  // job -> pod name
   std::vector<PodRecord> removed_ ABSL_GUARDED_BY(mu_);

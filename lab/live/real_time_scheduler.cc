@@ -20,7 +20,7 @@ absl::Time RealTimeScheduler::RealTimeOf(absl::Time lab_time) const {
 absl::Time RealTimeScheduler::Now() const { return LabTimeOf(absl::Now()); }
 
 void RealTimeScheduler::At(absl::Time when, std::function<void()> callback) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   events_.push(Event{when, next_sequence_++, std::move(callback)});
 }
 
@@ -32,7 +32,7 @@ void RealTimeScheduler::RunUntil(absl::Time until, const std::function<bool()>& 
 
     std::function<void()> callback;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (!events_.empty() && events_.top().when <= now) {
         const Event& event = events_.top();
         double late_ms = absl::ToDoubleMilliseconds(absl::Now() - RealTimeOf(event.when));
@@ -50,7 +50,7 @@ void RealTimeScheduler::RunUntil(absl::Time until, const std::function<bool()>& 
     // within check_interval), or the next stop check.
     absl::Time wake = absl::Now() + check_interval;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       if (!events_.empty()) wake = std::min(wake, RealTimeOf(events_.top().when));
     }
     wake = std::min(wake, RealTimeOf(until));
@@ -60,7 +60,7 @@ void RealTimeScheduler::RunUntil(absl::Time until, const std::function<bool()>& 
 }
 
 double RealTimeScheduler::max_lateness_ms() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return max_lateness_ms_;
 }
 

@@ -12,8 +12,8 @@
 #include <queue>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "lab/control/scheduler.h"
 
 namespace krs::lab {
@@ -54,7 +54,7 @@ class RealTimeScheduler final : public Scheduler {
   const double speedup_;  // simulated seconds per real second
   const absl::Time real_origin_;
   const absl::Time lab_origin_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::priority_queue<Event, std::vector<Event>, Later> events_ ABSL_GUARDED_BY(mu_);
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   double max_lateness_ms_ ABSL_GUARDED_BY(mu_) = 0;

@@ -54,7 +54,7 @@ externalscaler::ScaledObjectRef ScalerMetricsClient::ToProto(const ScalerRef& re
 
 void ScalerMetricsClient::Record(absl::Time start) {
   double ms = absl::ToDoubleMilliseconds(absl::Now() - start);
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   round_trips_ms_.push_back(ms);
 }
 
@@ -106,7 +106,7 @@ absl::StatusOr<bool> ScalerMetricsClient::IsActive(const ScalerRef& ref) {
 }
 
 std::vector<double> ScalerMetricsClient::round_trips_ms() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return round_trips_ms_;
 }
 

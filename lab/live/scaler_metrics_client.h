@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "externalscaler.grpc.pb.h"
 #include "lab/control/metrics_client.h"
 
@@ -43,7 +43,7 @@ class ScalerMetricsClient final : public MetricsClient {
   std::unique_ptr<externalscaler::ExternalScaler::Stub> stub_;
   std::map<std::string, std::string> env_;
   absl::Duration timeout_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<double> round_trips_ms_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -28,7 +28,7 @@ std::string ProgressReporter::Line(const std::string& scenario, const Progress& 
 }
 
 void ProgressReporter::Update(const std::string& scenario, const Progress& progress) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   current_[scenario] = progress;
   absl::Time now = absl::Now();
   if (terminal_) {
@@ -46,7 +46,7 @@ void ProgressReporter::Update(const std::string& scenario, const Progress& progr
 
 void ProgressReporter::Finish(const std::string& scenario, const Progress& progress,
                               const std::string& outcome) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   current_.erase(scenario);
   if (terminal_) {
     // Clear the bars, print the final line above them and draw the rest again.

@@ -9,8 +9,9 @@
 #include <map>
 #include <string>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
+#include "common/mutex.h"
 
 namespace krs::lab {
 
@@ -43,7 +44,7 @@ class ProgressReporter {
   std::FILE* out_;
   bool terminal_;
   absl::Duration interval_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, Progress> current_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> last_printed_ ABSL_GUARDED_BY(mu_);
   absl::Time last_redraw_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();

@@ -29,12 +29,12 @@ void CallRecorder::Stop() {
 }
 
 std::vector<CallRecord> CallRecorder::records() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return records_;
 }
 
 void CallRecorder::Record(CallRecord record) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   records_.push_back(std::move(record));
 }
 

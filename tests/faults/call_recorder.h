@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "externalscaler.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 
@@ -47,7 +47,7 @@ class CallRecorder {
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::vector<CallRecord> records_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -62,7 +62,7 @@ TcpProxy::~TcpProxy() {
   if (listen_fd_ >= 0) close(listen_fd_);
   std::vector<std::thread> pipes;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     pipes.swap(pipes_);
   }
   for (std::thread& pipe : pipes) pipe.join();
@@ -75,7 +75,7 @@ void TcpProxy::AcceptLoop() {
     int client = accept(listen_fd_, nullptr, nullptr);
     if (client < 0) continue;
     accepted_.fetch_add(1);
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     pipes_.emplace_back([this, client] { Pipe(client); });
   }
 }

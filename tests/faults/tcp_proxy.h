@@ -10,8 +10,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
+#include "common/mutex.h"
 
 namespace krs::testing {
 
@@ -50,7 +51,7 @@ class TcpProxy {
   std::atomic<int64_t> accepted_{0};
   std::thread acceptor_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<std::thread> pipes_ ABSL_GUARDED_BY(mu_);
 };
 

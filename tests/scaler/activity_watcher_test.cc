@@ -1,10 +1,10 @@
+#include "common/mutex.h"
 #include "scaler/activity_watcher.h"
 
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "scaler/warning_limiter.h"
@@ -19,7 +19,7 @@ using ::krs::testing::Eventually;
 class CountingSource : public QueueStatsSource {
  public:
   absl::StatusOr<QueueStats> Read(const QueueQuery& query, absl::Time deadline) override {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     ++reads_;
     if (!status_.ok()) return status_;
     QueueStats stats;
@@ -29,22 +29,22 @@ class CountingSource : public QueueStatsSource {
   }
 
   void set_messages(int64_t messages) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     messages_ = messages;
   }
 
   void set_status(absl::Status status) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     status_ = std::move(status);
   }
 
   int reads() const {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return reads_;
   }
 
  private:
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   int64_t messages_ = 0;
   absl::Status status_;
   int reads_ = 0;
@@ -55,20 +55,20 @@ class Recorder {
  public:
   ActivityListener Listener() {
     return [this](bool active) {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       values_.push_back(active);
     };
   }
 
   std::vector<bool> values() const {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return values_;
   }
 
   size_t size() const { return values().size(); }
 
  private:
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::vector<bool> values_;
 };
 

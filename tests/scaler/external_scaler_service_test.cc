@@ -1,5 +1,6 @@
 // ExternalScalerServiceImpl behind a real ScalerServer on 127.0.0.1:0, called over a real gRPC
 // channel, with a fake QueueStatsSource in place of the broker.
+#include "common/mutex.h"
 #include "scaler/external_scaler_service.h"
 
 #include <map>
@@ -12,7 +13,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/logger.h"
@@ -47,10 +47,11 @@ constexpr char kHttpHost[] = "http://guest:s3cr3t-pw@127.0.0.1:15672";
 class FakeStatsSource : public QueueStatsSource {
  public:
   absl::StatusOr<QueueStats> Read(const QueueQuery& query, absl::Time deadline) override {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     ++started_;
-    mutex_.Await(absl::Condition(
-        +[](FakeStatsSource* self) { return self->gate_open_ || self->permits_ > 0; }, this));
+    mutex_.Await([this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return gate_open_ || permits_ > 0;
+    });
     if (!gate_open_) --permits_;
 
     ++completed_;
@@ -67,51 +68,51 @@ class FakeStatsSource : public QueueStatsSource {
   }
 
   void SetResult(absl::StatusOr<QueueStats> result) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     result_ = std::move(result);
   }
 
   void CloseGate() {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     gate_open_ = false;
   }
 
   void OpenGate() {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     gate_open_ = true;
   }
 
   void GrantReads(int count) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     permits_ += count;
   }
 
   // Waits until `count` reads have completed in total; false after 20 s.
   bool WaitForCompletedReads(int count) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     auto done = [this, count]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
       return completed_ >= count;
     };
-    return mutex_.AwaitWithTimeout(absl::Condition(&done), absl::Seconds(20));
+    return mutex_.AwaitWithTimeout(done, absl::Seconds(20));
   }
 
   int completed() const {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return completed_;
   }
 
   int started() const {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return started_;
   }
 
   absl::Time last_deadline() const {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return last_deadline_;
   }
 
  private:
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   absl::StatusOr<QueueStats> result_ = QueueStats{};
   bool gate_open_ = true;
   int permits_ = 0;
@@ -558,10 +559,10 @@ TEST_F(ExternalScalerServiceTest, ShutdownLetsInFlightCallFinish) {
   GetMetricsResponse response;
   grpc::Status status;
   bool done = false;
-  absl::Mutex mutex;
+  Mutex mutex;
   GetMetricsRequest request = MetricsRequest(AmqpRef("orders"), "rabbitmq-orders");
   stub_->async()->GetMetrics(&context, &request, &response, [&](grpc::Status s) {
-                               absl::MutexLock lock(&mutex);
+                               MutexLock lock(&mutex);
                                status = std::move(s);
                                done = true;
                              });
@@ -581,8 +582,8 @@ TEST_F(ExternalScalerServiceTest, ShutdownLetsInFlightCallFinish) {
   source_->GrantReads(1);
   shutdown.join();
 
-  absl::MutexLock lock(&mutex);
-  mutex.Await(absl::Condition(&done));
+  MutexLock lock(&mutex);
+  mutex.Await([&done] { return done; });
   EXPECT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.metricvalues_size(), 1);
   EXPECT_EQ(response.metricvalues(0).metricvalue(), 4);
@@ -616,10 +617,10 @@ TEST_F(ExternalScalerServiceTest, PortInUseFailsToStart) {
 }
 
 TEST_F(ExternalScalerServiceTest, NoPasswordInErrorsOrLogs) {
-  absl::Mutex mutex;
+  Mutex mutex;
   std::vector<std::string> lines;
   SetLogSinkForTest([&](const std::string& line) {
-    absl::MutexLock lock(&mutex);
+    MutexLock lock(&mutex);
     lines.push_back(line);
   });
   SetLogLevel(LogLevel::kDebug);
@@ -650,7 +651,7 @@ TEST_F(ExternalScalerServiceTest, NoPasswordInErrorsOrLogs) {
 
   EXPECT_THAT(messages, ::testing::Contains(HasSubstr("***")));
   for (const std::string& message : messages) EXPECT_THAT(message, Not(HasSubstr(kPassword)));
-  absl::MutexLock lock(&mutex);
+  MutexLock lock(&mutex);
   EXPECT_FALSE(lines.empty());
   for (const std::string& line : lines) EXPECT_THAT(line, Not(HasSubstr(kPassword)));
 }

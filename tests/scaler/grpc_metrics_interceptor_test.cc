@@ -1,12 +1,12 @@
 // GrpcMetricsInterceptor on a real gRPC server: calls counted by method and code, durations
 // observed, and open streams tracked while a stream is open.
+#include "common/notification.h"
 #include "scaler/grpc_metrics_interceptor.h"
 
 #include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -47,7 +47,7 @@ class TestHealth : public grpc::health::v1::Health::Service {
     return grpc::Status::OK;
   }
 
-  absl::Notification release_watch;
+  Notification release_watch;
 };
 
 class GrpcMetricsInterceptorTest : public ::testing::Test {

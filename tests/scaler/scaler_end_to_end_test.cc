@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
+#include "common/notification.h"
 #include "externalscaler.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -190,7 +190,7 @@ TEST_F(ScalerEndToEndTest, StreamIsActiveTurnsTrueOnPublish) {
 // value, an open stream ends with OK and the process exits 0.
 TEST(ScalerProcessTest, SigtermFinishesInFlightCalls) {
   FakeManagementServer management;
-  absl::Notification request_arrived;
+  Notification request_arrived;
   management.SetHandler([&](const httplib::Request& request, httplib::Response& response) {
     if (!request_arrived.HasBeenNotified()) request_arrived.Notify();
     absl::SleepFor(absl::Milliseconds(1500));
@@ -216,10 +216,10 @@ TEST(ScalerProcessTest, SigtermFinishesInFlightCalls) {
   GetMetricsResponse response;
   grpc::ClientContext context;
   SetTestDeadline(context);
-  absl::Mutex mutex;
+  Mutex mutex;
   std::optional<grpc::Status> status;
   stub->async()->GetMetrics(&context, &request, &response, [&](grpc::Status s) {
-    absl::MutexLock lock(&mutex);
+    MutexLock lock(&mutex);
     status = std::move(s);
   });
   ASSERT_TRUE(request_arrived.WaitForNotificationWithTimeout(absl::Seconds(10)));
@@ -227,9 +227,8 @@ TEST(ScalerProcessTest, SigtermFinishesInFlightCalls) {
   (*process)->Signal(SIGTERM);
 
   {
-    absl::MutexLock lock(&mutex);
-    mutex.Await(absl::Condition(
-        +[](std::optional<grpc::Status>* s) { return s->has_value(); }, &status));
+    MutexLock lock(&mutex);
+    mutex.Await([&status] { return status.has_value(); });
     EXPECT_TRUE(status->ok()) << status->error_message();
   }
   ASSERT_EQ(response.metricvalues_size(), 1);

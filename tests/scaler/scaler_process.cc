@@ -65,11 +65,11 @@ absl::StatusOr<std::unique_ptr<ScalerProcess>> ScalerProcess::Start(
   ScalerProcess* raw = process.get();
   process->reader_ = std::thread([raw, read_fd] { raw->ReadOutput(read_fd); });
 
-  absl::MutexLock lock(&process->mutex_);
+  MutexLock lock(&process->mutex_);
   auto started_or_closed = [raw]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(raw->mutex_) {
     return raw->output_closed_ || ParsePort(raw->log_) != 0;
   };
-  process->mutex_.AwaitWithTimeout(absl::Condition(&started_or_closed), absl::Seconds(10));
+  process->mutex_.AwaitWithTimeout(started_or_closed, absl::Seconds(10));
   process->port_ = ParsePort(process->log_);
   if (process->port_ == 0) {
     return absl::UnavailableError(
@@ -114,7 +114,7 @@ absl::StatusOr<int> ScalerProcess::WaitForExit(absl::Duration timeout) {
 }
 
 std::string ScalerProcess::Log() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return log_;
 }
 
@@ -124,11 +124,11 @@ void ScalerProcess::ReadOutput(int fd) {
     ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     log_.append(buffer, static_cast<size_t>(n));
   }
   close(fd);
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   output_closed_ = true;
 }
 

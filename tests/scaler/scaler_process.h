@@ -12,8 +12,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+
+#include "common/mutex.h"
 
 namespace krs::testing {
 
@@ -56,7 +57,7 @@ class ScalerProcess {
   int port_ = 0;
   std::thread reader_;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::string log_ ABSL_GUARDED_BY(mutex_);
   bool output_closed_ ABSL_GUARDED_BY(mutex_) = false;
 };

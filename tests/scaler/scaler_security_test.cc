@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/mutex.h"
 #include "externalscaler.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
@@ -243,13 +243,15 @@ class StreamReader {
   }
 
   bool WaitFor(bool value) {
-    absl::MutexLock lock(&mutex_);
-    auto seen = [this, value] { return last_.has_value() && *last_ == value; };
-    return mutex_.AwaitWithTimeout(absl::Condition(&seen), absl::Seconds(20));
+    MutexLock lock(&mutex_);
+    auto seen = [this, value]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return last_.has_value() && *last_ == value;
+    };
+    return mutex_.AwaitWithTimeout(seen, absl::Seconds(20));
   }
 
   bool ended() {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return ended_;
   }
 
@@ -257,16 +259,16 @@ class StreamReader {
   void Run() {
     IsActiveResponse response;
     while (reader_->Read(&response)) {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       last_ = response.result();
     }
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     ended_ = true;
   }
 
   grpc::ClientContext context_;
   std::unique_ptr<grpc::ClientReader<IsActiveResponse>> reader_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::optional<bool> last_ ABSL_GUARDED_BY(mutex_);
   bool ended_ ABSL_GUARDED_BY(mutex_) = false;
   std::thread thread_;
@@ -333,7 +335,7 @@ TEST_F(ScalerSecurityTest, MetricsEndpointExposesEveryMetric) {
     EXPECT_EQ(text->Find("rabbitmq_scaler_cache_hits_total").size(), 1u);
     EXPECT_EQ(text->Find("rabbitmq_scaler_cache_coalesced_waits_total").size(), 1u);
     EXPECT_GE(ValueOf(*text, "rabbitmq_scaler_cache_misses_total"), 1);
-    for (const std::string& family :
+    for (const char* family :
          {"rabbitmq_scaler_grpc_requests_total", "rabbitmq_scaler_grpc_request_duration_seconds",
           "rabbitmq_scaler_grpc_open_streams", "rabbitmq_scaler_broker_queries_total",
           "rabbitmq_scaler_broker_errors_total", "rabbitmq_scaler_broker_query_duration_seconds",

@@ -1,3 +1,5 @@
+#include "common/mutex.h"
+#include "common/notification.h"
 #include "scaler/stats_cache.h"
 
 #include <atomic>
@@ -5,8 +7,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,7 +26,7 @@ class FakeSource : public QueueStatsSource {
     reads_.fetch_add(1);
     started_.fetch_add(1);
     if (hold_) release_.WaitForNotification();
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!next_status_.ok()) return next_status_;
     QueueStats stats;
     stats.messages = messages_;
@@ -35,11 +35,11 @@ class FakeSource : public QueueStatsSource {
   }
 
   void set_messages(int64_t messages) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     messages_ = messages;
   }
   void set_status(absl::Status status) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     next_status_ = std::move(status);
   }
   void HoldReads() { hold_ = true; }
@@ -51,8 +51,8 @@ class FakeSource : public QueueStatsSource {
   std::atomic<int> reads_{0};
   std::atomic<int> started_{0};
   std::atomic<bool> hold_{false};
-  absl::Notification release_;
-  absl::Mutex mu_;
+  Notification release_;
+  Mutex mu_;
   int64_t messages_ = 7;
   absl::Status next_status_;
 };
@@ -61,11 +61,11 @@ class FakeSource : public QueueStatsSource {
 class SteppedClock {
  public:
   absl::Time Now() const {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return now_;
   }
   void Advance(absl::Duration step) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     now_ += step;
   }
   Clock AsClock() {
@@ -73,7 +73,7 @@ class SteppedClock {
   }
 
  private:
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
 };
 

@@ -54,19 +54,19 @@ std::string FakeManagementServer::Url(absl::string_view userinfo) const {
 }
 
 void FakeManagementServer::SetHandler(Handler handler) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   handler_ = std::move(handler);
 }
 
 std::vector<RecordedRequest> FakeManagementServer::requests() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return requests_;
 }
 
 void FakeManagementServer::Handle(const httplib::Request& request, httplib::Response& response) {
   Handler handler;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     requests_.push_back(RecordedRequest{request.method, request.path, request.target,
                                         request.get_header_value("Authorization")});
     handler = handler_;

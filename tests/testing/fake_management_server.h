@@ -12,7 +12,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+
+#include "common/mutex.h"
 
 namespace krs::testing {
 
@@ -53,7 +54,7 @@ class FakeManagementServer {
   int port_ = 0;
   std::thread thread_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   Handler handler_ ABSL_GUARDED_BY(mu_);
   std::vector<RecordedRequest> requests_ ABSL_GUARDED_BY(mu_);
 };

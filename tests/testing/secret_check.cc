@@ -1,3 +1,4 @@
+#include "common/mutex.h"
 #include "tests/testing/secret_check.h"
 
 #include <gtest/gtest.h>
@@ -8,7 +9,6 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "common/logger.h"
 #include "common/url.h"
 #include "tests/testing/test_secrets.h"
@@ -17,7 +17,7 @@ namespace krs::testing {
 namespace {
 
 struct Collected {
-  absl::Mutex mutex;
+  Mutex mutex;
   std::vector<std::string> lines ABSL_GUARDED_BY(mutex);
   std::vector<std::string> files ABSL_GUARDED_BY(mutex);
 };
@@ -29,7 +29,7 @@ Collected& State() {
 
 void AddLine(std::string line) {
   Collected& state = State();
-  absl::MutexLock lock(&state.mutex);
+  MutexLock lock(&state.mutex);
   state.lines.push_back(std::move(line));
 }
 
@@ -63,7 +63,7 @@ class SecretCheckEnvironment : public ::testing::Environment {
     std::vector<std::string> files;
     {
       Collected& state = State();
-      absl::MutexLock lock(&state.mutex);
+      MutexLock lock(&state.mutex);
       lines = state.lines;
       files = state.files;
     }
@@ -101,7 +101,7 @@ void AddTextForSecretScan(absl::string_view source, absl::string_view text) {
 
 void ScanFileForSecretsAtExit(const std::string& path) {
   Collected& state = State();
-  absl::MutexLock lock(&state.mutex);
+  MutexLock lock(&state.mutex);
   state.files.push_back(path);
 }
 
@@ -119,7 +119,7 @@ std::vector<std::string> FindTestSecrets(absl::string_view text) {
 
 std::vector<std::string> CollectedLogLines() {
   Collected& state = State();
-  absl::MutexLock lock(&state.mutex);
+  MutexLock lock(&state.mutex);
   return state.lines;
 }
 

@@ -101,7 +101,7 @@ TlsProxy::~TlsProxy() {
 
   std::vector<std::thread> connections;
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
     connections.swap(connections_);
   }
@@ -120,7 +120,7 @@ void TlsProxy::AcceptLoop() {
     // The handshake must not block forever on a client that sends nothing.
     timeval timeout = {5, 0};
     setsockopt(client_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     if (stopping_) {
       close(client_fd);
       return;
@@ -142,7 +142,7 @@ void TlsProxy::Serve(int client_fd) {
   SSL_free(ssl);
   if (upstream_fd >= 0) close(upstream_fd);
 
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), client_fd), open_fds_.end());
   close(client_fd);
 }

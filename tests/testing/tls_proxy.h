@@ -11,7 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+
+#include "common/mutex.h"
 
 namespace krs::testing {
 
@@ -40,7 +41,7 @@ class TlsProxy {
   int upstream_port_ = 0;
   std::atomic<bool> stopping_{false};
   std::thread accept_thread_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::vector<std::thread> connections_ ABSL_GUARDED_BY(mutex_);
   std::vector<int> open_fds_ ABSL_GUARDED_BY(mutex_);
 };

@@ -5,10 +5,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "common/http_server_thread.h"
+#include "common/mutex.h"
 #include "tests/workloads/workload_harness.h"
 
 namespace krs::workloads {
@@ -20,7 +20,7 @@ class ConsumerDeletionCostTest : public WorkloadBrokerTest {
     WorkloadBrokerTest::SetUp();
     api_.Patch(R"(/api/v1/namespaces/([^/]+)/pods/([^/]+))",
                [this](const httplib::Request& request, httplib::Response& response) {
-                 absl::MutexLock lock(&mutex_);
+                 MutexLock lock(&mutex_);
                  paths_.push_back(request.path);
                  costs_.push_back(nlohmann::json::parse(request.body)["metadata"]["annotations"]
                                                        ["controller.kubernetes.io/pod-deletion-cost"]);
@@ -37,14 +37,14 @@ class ConsumerDeletionCostTest : public WorkloadBrokerTest {
   }
 
   std::vector<std::string> costs() {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return costs_;
   }
 
   httplib::Server api_;
   int api_port_ = 0;
   std::thread api_thread_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::vector<std::string> paths_;
   std::vector<std::string> costs_;
 };
@@ -59,7 +59,7 @@ TEST_F(ConsumerDeletionCostTest, MarksPodBusyThenIdle) {
   ASSERT_EQ(job->Wait(absl::Seconds(15)), 0) << job->log();
 
   EXPECT_THAT(costs(), ::testing::ElementsAre("500", "0"));
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   ASSERT_FALSE(paths_.empty());
   EXPECT_EQ(paths_[0], "/api/v1/namespaces/lab/pods/worker-abc");
 }

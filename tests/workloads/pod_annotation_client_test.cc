@@ -1,3 +1,4 @@
+#include "common/mutex.h"
 #include "workloads/consumer/pod_annotation_client.h"
 
 #include <httplib.h>
@@ -11,7 +12,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -50,13 +50,13 @@ class FakeApiServer {
 
   std::string url() const { return absl::StrCat("http://127.0.0.1:", port_); }
   std::vector<Request> requests() {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     return requests_;
   }
 
  private:
   void Record(const httplib::Request& request) {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     requests_.push_back({request.method, request.path, request.get_header_value("Content-Type"),
                          request.get_header_value("Authorization"), request.body});
   }
@@ -65,7 +65,7 @@ class FakeApiServer {
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
-  absl::Mutex mutex_;
+  Mutex mutex_;
   std::vector<Request> requests_;
 };
 

@@ -56,7 +56,7 @@ absl::Status AnalyzerServer::Init() {
     EventLog::Replay replay;
     absl::StatusOr<std::unique_ptr<EventLog>> log = EventLog::Open(options_.event_log_path, replay);
     if (!log.ok()) return log.status();
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     log_ = *std::move(log);
     for (const Event& event : replay.events) store_.Add(event);
     Log(LogLevel::kInfo, "replayed event log",
@@ -92,7 +92,7 @@ void AnalyzerServer::Wait() {
 void AnalyzerServer::Stop() { server_.stop(); }
 
 size_t AnalyzerServer::event_count() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return store_.size();
 }
 
@@ -127,7 +127,7 @@ void AnalyzerServer::RegisterHandlers() {
 
 absl::StatusOr<std::pair<int, int>> AnalyzerServer::Accept(std::vector<Event> events) {
   double now = NowSeconds();
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
 
   // Drop retried events (and repeats inside the request) before anything is written.
   std::vector<Event> fresh;
@@ -171,7 +171,7 @@ void AnalyzerServer::HandlePostEvents(const httplib::Request& request,
 void AnalyzerServer::HandleGetResults(const httplib::Request&, httplib::Response& response) {
   nlohmann::json results = nlohmann::json::object();
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     for (const auto& [scenario, summary] : store_.Summarize(NowSeconds())) {
       results[scenario] = summary.ToJson();
     }
@@ -185,7 +185,7 @@ void AnalyzerServer::HandleGetMessage(const httplib::Request& request,
   nlohmann::json attempts = nlohmann::json::array();
   nlohmann::json events = nlohmann::json::array();
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     for (const Attempt& attempt : store_.AttemptsOf(message_id, NowSeconds())) {
       attempts.push_back(attempt.ToJson());
     }

@@ -21,8 +21,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "workloads/analyzer/event_log.h"
 #include "workloads/analyzer/event_store.h"
 
@@ -77,7 +77,7 @@ class AnalyzerServer {
   std::thread thread_;
   int port_ = 0;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   EventStore store_ ABSL_GUARDED_BY(mutex_);
   std::unique_ptr<EventLog> log_ ABSL_GUARDED_BY(mutex_);
 };

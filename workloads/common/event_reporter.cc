@@ -53,7 +53,7 @@ EventReporter::EventReporter(EventReporterOptions options, std::string scheme_ho
 
 EventReporter::~EventReporter() {
   {
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
   thread_.join();
@@ -65,7 +65,7 @@ EventReporter::~EventReporter() {
 }
 
 void EventReporter::Report(Event event) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   int64_t sequence = next_sequence_++;
   if (event.event_id.empty()) event.event_id = absl::StrCat(options_.event_id_prefix, "-", sequence);
   buffer_.push_back(Pending{sequence, std::move(event)});
@@ -81,9 +81,9 @@ void EventReporter::Report(Event event) {
 }
 
 size_t EventReporter::Flush(absl::Duration timeout) {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   auto empty = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return buffer_.empty(); };
-  mutex_.AwaitWithTimeout(absl::Condition(&empty), timeout);
+  mutex_.AwaitWithTimeout(empty, timeout);
   if (dropped_ > 0) {
     Log(LogLevel::kWarning, "analyzer events dropped because the buffer was full",
         {{"dropped", dropped_}, {"capacity", options_.buffer_capacity}});
@@ -92,22 +92,22 @@ size_t EventReporter::Flush(absl::Duration timeout) {
 }
 
 int64_t EventReporter::dropped() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return dropped_;
 }
 
 int64_t EventReporter::delivered() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return delivered_;
 }
 
 int64_t EventReporter::rejected() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return rejected_;
 }
 
 size_t EventReporter::buffered() const {
-  absl::MutexLock lock(&mutex_);
+  MutexLock lock(&mutex_);
   return buffer_.size();
 }
 
@@ -117,11 +117,11 @@ void EventReporter::Run() {
   while (true) {
     std::vector<Pending> batch;
     {
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
         return stopping_ || !buffer_.empty();
       };
-      mutex_.Await(absl::Condition(&ready));
+      mutex_.Await(ready);
       if (stopping_) return;
       size_t count = std::min(buffer_.size(), options_.batch_size);
       batch.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
@@ -132,7 +132,7 @@ void EventReporter::Run() {
       if (failing) Log(LogLevel::kInfo, "analyzer reachable again", {{"analyzer", scheme_host_port_}});
       failing = false;
       backoff = options_.initial_backoff;
-      absl::MutexLock lock(&mutex_);
+      MutexLock lock(&mutex_);
       // Overflow may have dropped some of the batch meanwhile, so remove by sequence.
       int64_t last = batch.back().sequence;
       while (!buffer_.empty() && buffer_.front().sequence <= last) buffer_.pop_front();
@@ -146,9 +146,9 @@ void EventReporter::Run() {
           {{"analyzer", scheme_host_port_}, {"batch", batch.size()}});
     }
     failing = true;
-    absl::MutexLock lock(&mutex_);
+    MutexLock lock(&mutex_);
     auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return stopping_; };
-    if (mutex_.AwaitWithTimeout(absl::Condition(&stopping), backoff)) return;
+    if (mutex_.AwaitWithTimeout(stopping, backoff)) return;
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
 }

@@ -17,8 +17,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "workloads/common/event.h"
 
 namespace krs::workloads {
@@ -90,7 +90,7 @@ class EventReporter : public EventSink {
   const std::string scheme_host_port_;
   const std::string events_path_;
 
-  mutable absl::Mutex mutex_;
+  mutable Mutex mutex_;
   std::deque<Pending> buffer_ ABSL_GUARDED_BY(mutex_);
   int64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 1;
   int64_t dropped_ ABSL_GUARDED_BY(mutex_) = 0;

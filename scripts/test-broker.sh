@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The shared test broker as scripts/test.sh and scripts/sanitizer-suite.sh run it: the local
+# RabbitMQ of scripts/rabbitmq.sh plus TLS listeners (AMQPS 45675, HTTPS 45676, client
+# certificates required) with a throw-away CA in DIR, for the broker TLS tests.
+#
+#   scripts/test-broker.sh start|stop|env DIR
+#
+# The TLS settings go to this broker only and are not exported: tests that start brokers of
+# their own must not open the same TLS ports. `env` prints the exports the tests read.
+set -euo pipefail
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo_root"
+
+command=${1:?usage: $0 start|stop|env DIR}
+tls_dir=${RMQ_TLS_DIR:-${2:?usage: $0 start|stop|env DIR}}
+tls_settings=(RMQ_TLS_DIR="$tls_dir" RMQ_AMQPS_PORT="${RMQ_AMQPS_PORT:-45675}"
+  RMQ_HTTPS_PORT="${RMQ_HTTPS_PORT:-45676}"
+  RMQ_TLS_REQUIRE_CLIENT_CERT="${RMQ_TLS_REQUIRE_CLIENT_CERT:-true}")
+
+case "$command" in
+  start)
+    bash scripts/make-test-certs.sh "$tls_dir"
+    env "${tls_settings[@]}" bash scripts/rabbitmq.sh start
+    ;;
+  stop)
+    bash scripts/rabbitmq.sh stop
+    ;;
+  env)
+    env "${tls_settings[@]}" bash scripts/rabbitmq.sh env
+    ;;
+  *)
+    echo "$0: unknown command \"$command\"; expected start, stop or env" >&2
+    exit 2
+    ;;
+esac
