@@ -3,7 +3,7 @@
 //
 // Why not absl::Mutex: Debian's Abseil is not compiled with ThreadSanitizer, and absl::Mutex
 // synchronizes through its own futex code, which TSan cannot see. TSan does intercept the
-// pthread calls under std::mutex, so it sees the order this class imposes. The Abseil
+// pthread calls under std::mutex, so it tracks the order this class imposes. The Abseil
 // thread-safety annotations are kept, so clang's -Wthread-safety can still check
 // ABSL_GUARDED_BY fields.
 #ifndef KRS_COMMON_MUTEX_H_
@@ -41,6 +41,7 @@ class ABSL_LOCKABLE Mutex {
   // Releases the lock until `condition` holds, then returns with the lock held again.
   void Await(absl::FunctionRef<bool()> condition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
     std::unique_lock<std::mutex> lock(mutex_, std::adopt_lock);
+    NotifyBeforeWaiting(condition);
     changed_.wait(lock, [&] { return condition(); });
     lock.release();
   }
@@ -50,6 +51,7 @@ class ABSL_LOCKABLE Mutex {
   bool AwaitWithTimeout(absl::FunctionRef<bool()> condition, absl::Duration timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
     std::unique_lock<std::mutex> lock(mutex_, std::adopt_lock);
+    NotifyBeforeWaiting(condition);
     const bool satisfied =
         changed_.wait_until(lock, DeadlineAfter(timeout), [&] { return condition(); });
     lock.release();
@@ -57,6 +59,13 @@ class ABSL_LOCKABLE Mutex {
   }
 
  private:
+  // A wait releases the lock without notifying anyone, so this wakes the other waiters first, as
+  // Unlock() would, because the caller may have changed their conditions in this critical
+  // section.
+  void NotifyBeforeWaiting(absl::FunctionRef<bool()> condition) {
+    if (!condition()) changed_.notify_all();
+  }
+
   // Converts a timeout to a steady-clock deadline. Negative timeouts mean now, and very long
   // ones are capped at about a century so that the addition cannot overflow.
   static std::chrono::steady_clock::time_point DeadlineAfter(absl::Duration timeout) {

@@ -71,6 +71,27 @@ TEST(Mutex, AwaitWithTimeoutWakesOnChange) {
   setter.join();
 }
 
+// A thread that changes state and then waits in the same critical section releases the lock
+// inside the wait, and the threads waiting for that change must wake as after Unlock().
+TEST(Mutex, AwaitWakesWaitersOfEarlierChanges) {
+  Mutex mutex;
+  bool request = false;
+  bool reply = false;
+  std::thread responder([&] {
+    MutexLock lock(&mutex);
+    mutex.AwaitWithTimeout([&request] { return request; }, absl::Seconds(60));
+    reply = true;
+  });
+  absl::SleepFor(absl::Milliseconds(50));  // lets the responder block first, most of the time
+
+  {
+    MutexLock lock(&mutex);
+    request = true;
+    EXPECT_TRUE(mutex.AwaitWithTimeout([&reply] { return reply; }, absl::Seconds(10)));
+  }
+  responder.join();
+}
+
 // Extreme timeouts must not overflow the deadline, and a true condition returns at once.
 TEST(Mutex, AwaitWithTimeoutHandlesExtremeTimeouts) {
   struct Case {
