@@ -39,7 +39,7 @@ ABSL_FLAG(std::optional<absl::Duration>, timeout, std::nullopt,
           "else 3s");
 ABSL_FLAG(absl::Duration, cache_ttl, kDefaults.cache_ttl,
           "how long one broker read of a queue is reused by all calls for that queue, e.g. 1s; "
-          "0 disables the cache");
+          "0 turns caching off, but concurrent equal reads are still coalesced");
 ABSL_FLAG(absl::Duration, stream_check_interval, kDefaults.stream_check_interval,
           "how often StreamIsActive checks each watched queue, e.g. 1s");
 ABSL_FLAG(absl::Duration, shutdown_grace, kDefaults.shutdown_grace,

@@ -5,10 +5,11 @@
 #
 # The node listens on 127.0.0.1 only and keeps its data, logs and Erlang cookie under
 # $RMQ_DIR (default build/rabbitmq/$RMQ_NODE), so several nodes can run side by side with
-# different names and ports. `start` waits until AMQP and the management API respond; `stop`
-# waits until the node is gone. Both are safe to run twice. A `start` that requests TLS
-# listeners restarts a running node that has other TLS settings. `env` prints the export lines
-# that tests and tools read (RMQ_AMQP_URL, RMQ_HTTP_URL, ...).
+# different names and ports. `start` waits until the node has booted (rabbitmqctl
+# await_startup) and the management API responds; `stop` waits until the node is gone. Both are
+# safe to run twice. With RMQ_TLS_DIR set, `start` restarts a running node whose rabbitmq.conf
+# differs from the one it would write. `env` prints the export lines that tests and tools read
+# (RMQ_AMQP_URL, RMQ_HTTP_URL, ...).
 #
 # Settings (environment):
 #   RMQ_NODE       node name prefix            (default krs)
