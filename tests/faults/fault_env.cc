@@ -19,7 +19,7 @@ std::string EnvOr(const char* name, const std::string& fallback) {
 
 FaultBroker::FaultBroker() {
   node_ = EnvOr("KRS_FAULT_RMQ_NODE", "krs-faults");
-  if (!absl::SimpleAtoi(EnvOr("KRS_FAULT_RMQ_PORT", "46672"), &amqp_port_)) amqp_port_ = 46672;
+  if (!absl::SimpleAtoi(EnvOr("KRS_FAULT_RMQ_PORT", "26672"), &amqp_port_)) amqp_port_ = 26672;
 }
 
 absl::Status FaultBroker::Start() const { return Run("start"); }
