@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,9 +54,13 @@ absl::StatusOr<std::unique_ptr<ScalerProcess>> ScalerProcess::Start(
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return absl::InternalError("pipe2 failed");
 
   std::unique_ptr<ScalerProcess> process(new ScalerProcess());
+  const pid_t parent = getpid();
   process->pid_ = fork();
   if (process->pid_ < 0) return absl::InternalError("fork failed");
   if (process->pid_ == 0) {
+    // Dies with the test, also when CTest kills a test that timed out, instead of outliving it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     dup2(pipe_fds[1], STDERR_FILENO);
     execv(binary.c_str(), argv.data());
     _exit(127);

@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -58,8 +59,12 @@ std::unique_ptr<Process> Process::Start(const std::vector<std::string>& argv,
   arg_pointers.push_back(nullptr);
 
   int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    // Dies with the test, also when CTest kills a test that timed out, instead of outliving it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execve(arg_pointers[0], arg_pointers.data(), envp.data());
