@@ -15,9 +15,9 @@ namespace krs::testing {
 // A RabbitMQ node of its own, so that stopping it disturbs no other test. Settings come from
 // KRS_FAULT_RMQ_NODE (default krs-faults) and KRS_FAULT_RMQ_PORT, the AMQP port (default
 // 26672); the management API listens on port + 1 and Erlang distribution on port + 2.
-// The default lies below Linux's ephemeral port range (32768 to 60999 by default): the node
-// restarts while other suites run, and a port in that range can then be held by a client
-// socket or a TIME_WAIT entry, which made the restart fail with eaddrinuse.
+// The default lies below Linux's ephemeral port range (32768 to 60999 by default). The node
+// restarts while other suites run, and a client socket or a TIME_WAIT entry can then hold a
+// port in that range, which made the restart fail with eaddrinuse.
 class FaultBroker {
  public:
   FaultBroker();
