@@ -50,7 +50,8 @@ class CountingSource : public QueueStatsSource {
   int reads_ = 0;
 };
 
-// Records what a listener received.
+// Records what a listener received. Tests declare recorders before the registry, which calls
+// their listeners from its watcher threads until it is destroyed.
 class Recorder {
  public:
   ActivityListener Listener() {
@@ -95,8 +96,8 @@ class ActivityWatcherRegistryTest : public ::testing::Test {
 
 TEST_F(ActivityWatcherRegistryTest, FirstCheckNotifiesSubscriber) {
   source_->set_messages(3);
-  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   Recorder recorder;
+  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
 
   ASSERT_TRUE(registry.Subscribe(QueueLengthConfig("orders"), recorder.Listener()).has_value());
 
@@ -106,12 +107,12 @@ TEST_F(ActivityWatcherRegistryTest, FirstCheckNotifiesSubscriber) {
 
 TEST_F(ActivityWatcherRegistryTest, LateSubscriberGetsCurrentStateWithoutRead) {
   source_->set_messages(3);
-  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   Recorder first;
+  Recorder second;
+  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   registry.Subscribe(QueueLengthConfig("orders"), first.Listener());
   ASSERT_TRUE(Eventually([&] { return first.size() == 1; }));
 
-  Recorder second;
   registry.Subscribe(QueueLengthConfig("orders"), second.Listener());
 
   EXPECT_EQ(second.values(), std::vector<bool>{true});  // delivered inside Subscribe()
@@ -122,9 +123,9 @@ TEST_F(ActivityWatcherRegistryTest, LateSubscriberGetsCurrentStateWithoutRead) {
 
 TEST_F(ActivityWatcherRegistryTest, EachSubscriberUsesItsOwnActivationValue) {
   source_->set_messages(5);
-  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   Recorder low;
   Recorder high;
+  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
 
   registry.Subscribe(QueueLengthConfig("orders", 0), low.Listener());
   registry.Subscribe(QueueLengthConfig("orders", 10), high.Listener());
@@ -138,8 +139,8 @@ TEST_F(ActivityWatcherRegistryTest, EachSubscriberUsesItsOwnActivationValue) {
 
 TEST_F(ActivityWatcherRegistryTest, FailedReadsNotifyNobody) {
   source_->set_status(absl::UnavailableError("connection refused"));
-  ActivityWatcherRegistry registry(source_, Options(absl::Milliseconds(5)), &warnings_);
   Recorder recorder;
+  ActivityWatcherRegistry registry(source_, Options(absl::Milliseconds(5)), &warnings_);
   registry.Subscribe(QueueLengthConfig("orders"), recorder.Listener());
 
   ASSERT_TRUE(Eventually([&] { return source_->reads() >= 5; }));
@@ -150,9 +151,9 @@ TEST_F(ActivityWatcherRegistryTest, FailedReadsNotifyNobody) {
 }
 
 TEST_F(ActivityWatcherRegistryTest, UnsubscribedListenerIsNotCalledAgain) {
-  ActivityWatcherRegistry registry(source_, Options(absl::Milliseconds(5)), &warnings_);
   Recorder leaving;
   Recorder staying;
+  ActivityWatcherRegistry registry(source_, Options(absl::Milliseconds(5)), &warnings_);
   std::optional<uint64_t> leaving_id =
       registry.Subscribe(QueueLengthConfig("orders"), leaving.Listener());
   registry.Subscribe(QueueLengthConfig("orders"), staying.Listener());
@@ -167,8 +168,8 @@ TEST_F(ActivityWatcherRegistryTest, UnsubscribedListenerIsNotCalledAgain) {
 }
 
 TEST_F(ActivityWatcherRegistryTest, LastUnsubscribeStopsWatcher) {
-  ActivityWatcherRegistry registry(source_, Options(absl::Milliseconds(5)), &warnings_);
   Recorder recorder;
+  ActivityWatcherRegistry registry(source_, Options(absl::Milliseconds(5)), &warnings_);
   std::optional<uint64_t> id = registry.Subscribe(QueueLengthConfig("orders"), recorder.Listener());
   ASSERT_TRUE(Eventually([&] { return recorder.size() >= 1; }));
   EXPECT_EQ(registry.watcher_count(), 1u);
@@ -188,9 +189,9 @@ TEST_F(ActivityWatcherRegistryTest, LastUnsubscribeStopsWatcher) {
 }
 
 TEST_F(ActivityWatcherRegistryTest, DifferentQueuesGetDifferentWatchers) {
-  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   Recorder orders;
   Recorder invoices;
+  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
 
   registry.Subscribe(QueueLengthConfig("orders"), orders.Listener());
   registry.Subscribe(QueueLengthConfig("invoices"), invoices.Listener());
@@ -200,8 +201,8 @@ TEST_F(ActivityWatcherRegistryTest, DifferentQueuesGetDifferentWatchers) {
 }
 
 TEST_F(ActivityWatcherRegistryTest, SubscribeAfterShutdownFails) {
-  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   Recorder recorder;
+  ActivityWatcherRegistry registry(source_, Options(absl::Hours(1)), &warnings_);
   registry.Subscribe(QueueLengthConfig("orders"), recorder.Listener());
 
   registry.Shutdown();
