@@ -27,7 +27,7 @@ ABSL_FLAG(bool, callback_stream_methods, false,
 
 namespace {
 
-// The unary methods with constant answers, on the generated service class `Base`.
+// The unary methods with constant responses, on the generated service class `Base`.
 template <typename Base>
 class FixedAnswerService : public Base {
  public:
@@ -99,16 +99,16 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   grpc::EnableDefaultHealthCheckService(true);
-  SyncOnlyService sync_only_service;
-  MixedService mixed_service;
+  std::unique_ptr<grpc::Service> service;
+  if (absl::GetFlag(FLAGS_callback_stream_methods)) {
+    service = std::make_unique<MixedService>();
+  } else {
+    service = std::make_unique<SyncOnlyService>();
+  }
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), grpc::InsecureServerCredentials(), &port);
-  if (absl::GetFlag(FLAGS_callback_stream_methods)) {
-    builder.RegisterService(&mixed_service);
-  } else {
-    builder.RegisterService(&sync_only_service);
-  }
+  builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "fixed_answer_server: cannot listen on %s\n",

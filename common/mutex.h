@@ -40,8 +40,10 @@ class ABSL_LOCKABLE Mutex {
 
   // Releases the lock until `condition` holds, then returns with the lock held again.
   void Await(absl::FunctionRef<bool()> condition) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (condition()) return;
+
     std::unique_lock<std::mutex> lock(mutex_, std::adopt_lock);
-    NotifyBeforeWaiting(condition);
+    WakeOthersBeforeWaiting();
     changed_.wait(lock, [&] { return condition(); });
     lock.release();
   }
@@ -50,8 +52,10 @@ class ABSL_LOCKABLE Mutex {
   // held again either way.
   bool AwaitWithTimeout(absl::FunctionRef<bool()> condition, absl::Duration timeout)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (condition()) return true;
+
     std::unique_lock<std::mutex> lock(mutex_, std::adopt_lock);
-    NotifyBeforeWaiting(condition);
+    WakeOthersBeforeWaiting();
     const bool satisfied =
         changed_.wait_until(lock, DeadlineAfter(timeout), [&] { return condition(); });
     lock.release();
@@ -59,17 +63,15 @@ class ABSL_LOCKABLE Mutex {
   }
 
  private:
-  // A wait releases the lock without notifying anyone, so this wakes the other waiters first, as
-  // Unlock() would, because the caller may have changed their conditions in this critical
-  // section.
-  void NotifyBeforeWaiting(absl::FunctionRef<bool()> condition) {
-    if (!condition()) changed_.notify_all();
-  }
+  // A wait releases the lock without notifying anyone. This wakes the other waiters as Unlock()
+  // would, because the caller may have changed their conditions in this critical section.
+  void WakeOthersBeforeWaiting() { changed_.notify_all(); }
 
   // Converts a timeout to a steady-clock deadline. Negative timeouts mean now, and very long
   // ones are capped at about a century so that the addition cannot overflow.
   static std::chrono::steady_clock::time_point DeadlineAfter(absl::Duration timeout) {
-    const absl::Duration capped = std::clamp(timeout, absl::ZeroDuration(), absl::Hours(24 * 36500));
+    const absl::Duration capped =
+        std::clamp(timeout, absl::ZeroDuration(), absl::Hours(24 * 36500));
     return std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(capped);
   }
 

@@ -25,9 +25,9 @@ namespace krs::scaler {
 // Unary methods on the synchronous API, the two streams on the callback API, so that an open
 // stream occupies no thread.
 // NOTE: with gRPC 1.51, callback methods on the same server cost the unary methods 0 to 22 % of
-// their throughput and give them a p999 of about 100 ms at 64 calls in flight, as the
-// fixed-answer server shows with --callback_stream_methods (docs/benchmarks.md). Serving the
-// streams on the synchronous API would avoid that, at the cost of one thread per open stream.
+// their throughput and give them a p999 of about 100 ms at 64 calls in flight. The
+// fixed-answer server shows this with --callback_stream_methods (docs/benchmarks.md). Serving
+// the streams on the synchronous API would avoid it, at the cost of one thread per open stream.
 using ExternalScalerBase = externalscaler::ExternalScaler::WithCallbackMethod_StreamIsActive<
     externalscaler::ExternalScaler::WithCallbackMethod_StreamMetricSpec<
         externalscaler::ExternalScaler::Service>>;

@@ -8,8 +8,8 @@
 # tsan: ThreadSanitizer into build-tsan.
 # Both use the default compiler (GCC 12 on Debian 12). Debian's gRPC, Abseil and protobuf are
 # not instrumented, which is fine for ASan and UBSan. For TSan, the project's own locks are
-# krs::Mutex (common/mutex.h), which TSan sees, and the uninstrumented libraries are handled as
-# scripts/sanitizers/tsan.supp describes. CI runs no TSan step.
+# krs::Mutex (common/mutex.h), whose locking TSan tracks, and the uninstrumented libraries are
+# handled as scripts/sanitizers/tsan.supp describes. CI runs no TSan step.
 #
 # Settings (environment):
 #   KRS_SANITIZER_BUILD_DIR  build folder (default <repo>/build-asan or <repo>/build-tsan)
@@ -75,7 +75,7 @@ fi
 
 if [ "$mode" = tsan ]; then
   # The checked-in suppressions plus one called_from_lib line per uninstrumented library that
-  # synchronizes with absl::Mutex (scripts/sanitizers/tsan.supp says why). Each line names one
+  # synchronizes with absl::Mutex (scripts/sanitizers/tsan.supp explains why). Each line names one
   # shared object by its soname, because TSan stops when a pattern matches two.
   tsan_supp="$build_dir/tsan.supp"
   {
