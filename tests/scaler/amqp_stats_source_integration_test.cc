@@ -243,10 +243,13 @@ TEST_F(AmqpStatsSourceTest, UnreachableBrokerFailsFastInBackoff) {
 
 // A broker of its own, started and stopped through scripts/rabbitmq.sh, so that stopping it
 // does not disturb the other tests. The destructor stops it even when the test fails.
+// Its ports lie below Linux's default ephemeral range, 32768 to 60999. The node restarts while
+// other suites open client connections, and one of those could hold a port in that range.
 class OwnBroker {
  public:
-  static constexpr int kAmqpPort = 48672;
-  static constexpr int kHttpPort = 48673;
+  static constexpr int kAmqpPort = 27672;
+  static constexpr int kHttpPort = 27673;
+  static constexpr int kDistPort = 27674;
 
   OwnBroker() {
     const char* source_dir = std::getenv("KRS_SOURCE_DIR");
@@ -259,8 +262,8 @@ class OwnBroker {
     // which holds that broker's pid file and configuration.
     std::string command = absl::StrCat("env -u RMQ_DIR RMQ_NODE=recovery RMQ_AMQP_PORT=", kAmqpPort,
                                        " RMQ_HTTP_PORT=", kHttpPort,
-                                       " RMQ_DIST_PORT=48674 bash ", script_, " ", action,
-                                       " >&2");
+                                       " RMQ_DIST_PORT=", kDistPort, " bash ", script_, " ",
+                                       action, " >&2");
     return std::system(command.c_str()) == 0;
   }
   const std::string& script() const { return script_; }
