@@ -60,6 +60,8 @@ export RABBITMQ_LOG_BASE="$base_dir/log"
 export RABBITMQ_CONFIG_FILE="$base_dir/rabbitmq"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$base_dir/enabled_plugins"
 export RABBITMQ_PID_FILE="$base_dir/rabbitmq.pid"
+# Erlang writes a crash dump on a failed boot, by default into the current folder.
+export ERL_CRASH_DUMP="$base_dir/erl_crash.dump"
 export ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
@@ -181,6 +183,24 @@ management_ready() {
   curl -sf -o /dev/null -u guest:guest "http://127.0.0.1:$http_port/api/overview"
 }
 
+# Names the setting of each port that the failed boot reports as already in use (all of them
+# when the log names none). A client socket of any process can hold a port in Linux's default
+# ephemeral range, 32768 to 60999.
+explain_port_conflict() {
+  local log="$base_dir/server.out"
+  grep -qE 'eaddrinuse|dist_port_already_used' "$log" 2>/dev/null || return 0
+  local settings=("RMQ_AMQP_PORT=$amqp_port" "RMQ_HTTP_PORT=$http_port" "RMQ_DIST_PORT=$dist_port")
+  [ -n "$tls_dir" ] && [ -n "$amqps_port" ] && settings+=("RMQ_AMQPS_PORT=$amqps_port")
+  [ -n "$tls_dir" ] && [ -n "$https_port" ] && settings+=("RMQ_HTTPS_PORT=$https_port")
+  local held=() setting
+  for setting in "${settings[@]}"; do
+    grep -qw "${setting#*=}" "$log" && held+=("$setting")
+  done
+  [ ${#held[@]} -eq 0 ] && held=("${settings[@]}")
+  echo "rabbitmq: a port of $node_name is already in use (${held[*]}); wait a minute for" \
+    "closed connections to expire, or set a free port" >&2
+}
+
 start() {
   if is_running && management_ready; then
     if config_matches; then
@@ -197,9 +217,18 @@ start() {
 
   local deadline=$((SECONDS + 90))
   until ctl await_startup >/dev/null 2>&1 && management_ready; do
-    if ! kill -0 "$(cat "$RABBITMQ_PID_FILE.launcher")" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-      echo "rabbitmq: $node_name did not start within 90 s; last lines of $base_dir/server.out:" >&2
+    local failure=""
+    if ! kill -0 "$(cat "$RABBITMQ_PID_FILE.launcher")" 2>/dev/null; then
+      failure="exited during boot"
+    elif [ $SECONDS -ge $deadline ]; then
+      failure="did not start within 90 s"
+    fi
+    if [ -n "$failure" ]; then
+      echo "rabbitmq: $node_name $failure; last lines of $base_dir/server.out:" >&2
       tail -n 20 "$base_dir/server.out" >&2 || true
+      explain_port_conflict
+      # A node that is still booting after the deadline is stopped, so no process is left.
+      stop >/dev/null 2>&1
       return 1
     fi
     sleep 0.5

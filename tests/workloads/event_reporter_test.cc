@@ -38,11 +38,12 @@ std::unique_ptr<AnalyzerServer> StartAnalyzer(int port) {
   return server.ok() ? *std::move(server) : nullptr;
 }
 
-std::unique_ptr<EventReporter> MakeReporter(int port, size_t capacity = 10000) {
+std::unique_ptr<EventReporter> MakeReporter(int port, size_t capacity = 10000,
+                                            size_t batch_size = 7) {
   EventReporterOptions options;
   options.analyzer_url = absl::StrCat("http://127.0.0.1:", port);
   options.buffer_capacity = capacity;
-  options.batch_size = 7;
+  options.batch_size = batch_size;
   options.max_backoff = absl::Milliseconds(200);
   options.request_timeout = absl::Seconds(2);
   options.event_id_prefix = "test";
@@ -86,21 +87,25 @@ TEST(EventReporter, BuffersWhileAnalyzerIsDown) {
   EXPECT_EQ(reporter->dropped(), 0);
 }
 
+// The sender may hold one event (batch size 1) outside the buffer of 5 while the analyzer is
+// down, so 2 or 3 of the 8 events are dropped. Each event is either delivered or dropped,
+// never both.
 TEST(EventReporter, DropsOldestWhenBufferIsFull) {
   int port = FreePort();
-  auto reporter = MakeReporter(port, /*capacity=*/5);
+  auto reporter = MakeReporter(port, /*capacity=*/5, /*batch_size=*/1);
   for (int i = 1; i <= 8; ++i) reporter->Report(Published(i));
-  EXPECT_EQ(reporter->dropped(), 3);
-  EXPECT_EQ(reporter->buffered(), 5u);
+  EXPECT_GE(reporter->dropped(), 2);
+  EXPECT_LE(reporter->dropped(), 3);
+  EXPECT_EQ(static_cast<int64_t>(reporter->buffered()) + reporter->dropped(), 8);
 
   auto analyzer = StartAnalyzer(port);
   ASSERT_NE(analyzer, nullptr);
   EXPECT_EQ(reporter->Flush(absl::Seconds(10)), 0u);
+  EXPECT_EQ(reporter->delivered() + reporter->dropped(), 8);
   auto http = httplib::Client("127.0.0.1", port).Get("/results");
   ASSERT_TRUE(http);
-  // Messages 4..8 survived.
-  EXPECT_EQ(nlohmann::json::parse(http->body)["s"]["published"], 5);
-  EXPECT_EQ(http.value().status, 200);
+  EXPECT_EQ(http->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(http->body)["s"]["published"], reporter->delivered());
 }
 
 TEST(EventReporter, RejectsInvalidUrl) {

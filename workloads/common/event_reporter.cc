@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -69,26 +70,32 @@ void EventReporter::Report(Event event) {
   int64_t sequence = next_sequence_++;
   if (event.event_id.empty()) event.event_id = absl::StrCat(options_.event_id_prefix, "-", sequence);
   buffer_.push_back(Pending{sequence, std::move(event)});
-  if (buffer_.size() <= options_.buffer_capacity) return;
+  DropOverflow();
+}
 
-  buffer_.pop_front();
-  if (dropped_++ == 0) {
-    Log(LogLevel::kWarning,
-        "analyzer event buffer full; dropping the oldest events (logged once, see the count "
-        "at exit)",
-        {{"capacity", options_.buffer_capacity}, {"analyzer", scheme_host_port_}});
+void EventReporter::DropOverflow() {
+  while (buffer_.size() > options_.buffer_capacity) {
+    buffer_.pop_front();
+    if (dropped_++ == 0) {
+      Log(LogLevel::kWarning,
+          "analyzer event buffer full; dropping the oldest events (logged once, see the count "
+          "at exit)",
+          {{"capacity", options_.buffer_capacity}, {"analyzer", scheme_host_port_}});
+    }
   }
 }
 
 size_t EventReporter::Flush(absl::Duration timeout) {
   MutexLock lock(&mutex_);
-  auto empty = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return buffer_.empty(); };
+  auto empty = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
+    return buffer_.empty() && in_flight_ == 0;
+  };
   mutex_.AwaitWithTimeout(empty, timeout);
   if (dropped_ > 0) {
     Log(LogLevel::kWarning, "analyzer events dropped because the buffer was full",
         {{"dropped", dropped_}, {"capacity", options_.buffer_capacity}});
   }
-  return buffer_.size();
+  return buffer_.size() + in_flight_;
 }
 
 int64_t EventReporter::dropped() const {
@@ -108,7 +115,7 @@ int64_t EventReporter::rejected() const {
 
 size_t EventReporter::buffered() const {
   MutexLock lock(&mutex_);
-  return buffer_.size();
+  return buffer_.size() + in_flight_;
 }
 
 void EventReporter::Run() {
@@ -123,8 +130,13 @@ void EventReporter::Run() {
       };
       mutex_.Await(ready);
       if (stopping_) return;
-      size_t count = std::min(buffer_.size(), options_.batch_size);
-      batch.assign(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(count));
+      // The batch leaves the buffer while it is posted, so overflow cannot drop (and count)
+      // events that the analyzer then receives.
+      auto end = buffer_.begin() +
+                 static_cast<std::ptrdiff_t>(std::min(buffer_.size(), options_.batch_size));
+      batch.assign(std::make_move_iterator(buffer_.begin()), std::make_move_iterator(end));
+      buffer_.erase(buffer_.begin(), end);
+      in_flight_ = batch.size();
     }
 
     SendResult result = Send(batch);
@@ -133,9 +145,7 @@ void EventReporter::Run() {
       failing = false;
       backoff = options_.initial_backoff;
       MutexLock lock(&mutex_);
-      // Overflow may have dropped some of the batch meanwhile, so remove by sequence.
-      int64_t last = batch.back().sequence;
-      while (!buffer_.empty() && buffer_.front().sequence <= last) buffer_.pop_front();
+      in_flight_ = 0;
       (result == SendResult::kDelivered ? delivered_ : rejected_) +=
           static_cast<int64_t>(batch.size());
       continue;
@@ -147,6 +157,11 @@ void EventReporter::Run() {
     }
     failing = true;
     MutexLock lock(&mutex_);
+    // The batch is older than anything reported meanwhile, so it goes back to the front.
+    buffer_.insert(buffer_.begin(), std::make_move_iterator(batch.begin()),
+                   std::make_move_iterator(batch.end()));
+    in_flight_ = 0;
+    DropOverflow();
     auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) { return stopping_; };
     if (mutex_.AwaitWithTimeout(stopping, backoff)) return;
     backoff = std::min(backoff * 2, options_.max_backoff);

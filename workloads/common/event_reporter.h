@@ -4,7 +4,8 @@
 // EventReporter::Report() only appends to a bounded in-memory buffer; a background thread
 // posts the buffer in batches to {analyzer_url}/events and retries with exponential backoff
 // while the analyzer is unreachable. When the buffer is full the oldest event is dropped and
-// counted (logged once). Each event gets an event_id, so a batch that is retried after the
+// counted (logged once). The batch being posted is outside the buffer until it is delivered or
+// put back at the buffer's front, so no event counts as both delivered and dropped. Each event gets an event_id, so a batch that is retried after the
 // analyzer stored it (a lost response) is stored only once.
 #ifndef KRS_WORKLOADS_COMMON_EVENT_REPORTER_H_
 #define KRS_WORKLOADS_COMMON_EVENT_REPORTER_H_
@@ -14,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -42,7 +44,7 @@ class NullEventSink : public EventSink {
 
 struct EventReporterOptions {
   std::string analyzer_url;                        // http://host:port[/prefix]
-  size_t buffer_capacity = 10000;                  // events kept while the analyzer is away
+  size_t buffer_capacity = 10000;                  // events kept besides the batch being posted
   size_t batch_size = 200;                         // events per POST
   absl::Duration initial_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(5);
@@ -61,14 +63,14 @@ class EventReporter : public EventSink {
   // Appends `event` to the buffer; never blocks on the network. Sets event_id if empty.
   void Report(Event event) override;
 
-  // Waits until the buffer is empty or `timeout` has passed. Returns the number of events
-  // still undelivered.
+  // Waits until every reported event is delivered or dropped, or `timeout` has passed.
+  // Returns the number of events still undelivered.
   size_t Flush(absl::Duration timeout) override;
 
   int64_t dropped() const;    // events dropped because the buffer was full
   int64_t delivered() const;  // events the analyzer accepted (2xx)
   int64_t rejected() const;   // events the analyzer rejected with 400, 404 or 413 (not retried)
-  size_t buffered() const;
+  size_t buffered() const;    // events not yet delivered, the batch being posted included
 
  private:
   struct Pending {
@@ -86,6 +88,9 @@ class EventReporter : public EventSink {
   // dropped and logged.
   SendResult Send(const std::vector<Pending>& batch);
 
+  // Drops the oldest buffered events beyond buffer_capacity and counts them.
+  void DropOverflow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+
   const EventReporterOptions options_;
   const std::string scheme_host_port_;
   const std::string events_path_;
@@ -93,6 +98,7 @@ class EventReporter : public EventSink {
   mutable Mutex mutex_;
   std::deque<Pending> buffer_ ABSL_GUARDED_BY(mutex_);
   int64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 1;
+  size_t in_flight_ ABSL_GUARDED_BY(mutex_) = 0;  // size of the batch being posted
   int64_t dropped_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t delivered_ ABSL_GUARDED_BY(mutex_) = 0;
   int64_t rejected_ ABSL_GUARDED_BY(mutex_) = 0;
