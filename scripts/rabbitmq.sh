@@ -13,9 +13,9 @@
 #
 # Settings (environment):
 #   RMQ_NODE       node name prefix            (default krs)
-#   RMQ_AMQP_PORT  AMQP port                   (default 45672)
-#   RMQ_HTTP_PORT  management API port         (default 45673)
-#   RMQ_DIST_PORT  Erlang distribution port    (default 45674)
+#   RMQ_AMQP_PORT  AMQP port                   (default 29672)
+#   RMQ_HTTP_PORT  management API port         (default 29673)
+#   RMQ_DIST_PORT  Erlang distribution port    (default 29674)
 #   RMQ_DIR        data, log and home folder   (default <repo>/build/rabbitmq/$RMQ_NODE)
 #   RMQ_CONSUMER_TIMEOUT_MS  delivery acknowledgement timeout (default 10800000 = 3 h)
 #
@@ -27,14 +27,16 @@
 #   RMQ_TLS_REQUIRE_CLIENT_CERT  true: both TLS listeners reject clients without a certificate
 #                   signed by ca.pem (default false: a certificate is verified when sent)
 #
+# The default ports lie below Linux's default ephemeral range (32768 to 60999), where any
+# process's outgoing connection can hold a port, and away from RabbitMQ's standard ports.
 # Ports 35672-35682 are avoided: RabbitMQ's CLI tools use them for their own connections.
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 node_prefix=${RMQ_NODE:-krs}
-amqp_port=${RMQ_AMQP_PORT:-45672}
-http_port=${RMQ_HTTP_PORT:-45673}
-dist_port=${RMQ_DIST_PORT:-45674}
+amqp_port=${RMQ_AMQP_PORT:-29672}
+http_port=${RMQ_HTTP_PORT:-29673}
+dist_port=${RMQ_DIST_PORT:-29674}
 base_dir=${RMQ_DIR:-$repo_root/build/rabbitmq/$node_prefix}
 consumer_timeout_ms=${RMQ_CONSUMER_TIMEOUT_MS:-10800000}
 tls_dir=${RMQ_TLS_DIR:-}

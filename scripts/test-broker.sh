@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The shared test broker as scripts/test.sh and scripts/sanitizer-suite.sh run it: the local
-# RabbitMQ of scripts/rabbitmq.sh plus TLS listeners (AMQPS 45675, HTTPS 45676, client
+# RabbitMQ of scripts/rabbitmq.sh plus TLS listeners (AMQPS 29675, HTTPS 29676, client
 # certificates required) with a throw-away CA in DIR, for the broker TLS tests.
 #
 #   scripts/test-broker.sh start DIR | env DIR | stop
@@ -19,8 +19,8 @@ if [ "$command" != stop ] && [ -z "$tls_dir" ]; then
   echo "$0: $command needs the TLS folder DIR; $usage" >&2
   exit 2
 fi
-tls_settings=(RMQ_TLS_DIR="$tls_dir" RMQ_AMQPS_PORT="${RMQ_AMQPS_PORT:-45675}"
-  RMQ_HTTPS_PORT="${RMQ_HTTPS_PORT:-45676}"
+tls_settings=(RMQ_TLS_DIR="$tls_dir" RMQ_AMQPS_PORT="${RMQ_AMQPS_PORT:-29675}"
+  RMQ_HTTPS_PORT="${RMQ_HTTPS_PORT:-29676}"
   RMQ_TLS_REQUIRE_CLIENT_CERT="${RMQ_TLS_REQUIRE_CLIENT_CERT:-true}")
 
 case "$command" in

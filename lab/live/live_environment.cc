@@ -77,8 +77,8 @@ absl::StatusOr<std::unique_ptr<LiveEnvironment>> LiveEnvironment::Start(
     LiveEnvironmentOptions options) {
   std::unique_ptr<LiveEnvironment> environment(new LiveEnvironment(std::move(options)));
   LiveEnvironment& self = *environment;
-  std::string amqp_port = EnvOr("RMQ_AMQP_PORT", "45672");
-  std::string http_port = EnvOr("RMQ_HTTP_PORT", "45673");
+  std::string amqp_port = EnvOr("RMQ_AMQP_PORT", "29672");
+  std::string http_port = EnvOr("RMQ_HTTP_PORT", "29673");
   self.amqp_url_ = !self.options_.amqp_url.empty()
                        ? self.options_.amqp_url
                        : EnvOr("RMQ_AMQP_URL",

@@ -22,7 +22,7 @@ struct LiveEnvironmentOptions {
   std::string bin_dir;   // contains rabbitmq-scaler, result-analyzer, rmq-producer, rmq-consumer
   std::string work_dir;  // logs and the analyzer's event log
   // Broker URLs; empty: RMQ_AMQP_URL / RMQ_HTTP_URL from the environment, else the ports of
-  // RMQ_AMQP_PORT / RMQ_HTTP_PORT (defaults 45672 / 45673) with guest:guest.
+  // RMQ_AMQP_PORT / RMQ_HTTP_PORT (defaults 29672 / 29673) with guest:guest.
   std::string amqp_url;
   std::string http_url;
   // How long one scaler read of a queue is reused (rabbitmq-scaler --cache_ttl), real time.

@@ -217,13 +217,13 @@ TEST(ScaledObjectLoop, ScalesUpFromZero) {
 TEST(ScaledObjectLoop, ResolvesFromEnvMetadata) {
   Fixture f;
   ControlPlaneOptions options;
-  options.env_overrides["AMQP_URL"] = "amqp://127.0.0.1:45672";
+  options.env_overrides["AMQP_URL"] = "amqp://127.0.0.1:29672";
   ScaledObjectLoop loop(f.scheduler, f.metrics, f.runtime, SoSpec(), Worker(1), f.observer,
                         options);
   ASSERT_TRUE(loop.Start().ok());
   f.scheduler.RunFor(absl::Seconds(1));
   EXPECT_EQ(f.metrics.last_ref.name, "so");
-  EXPECT_EQ(f.metrics.last_ref.metadata.at("hostFromEnv"), "amqp://127.0.0.1:45672");
+  EXPECT_EQ(f.metrics.last_ref.metadata.at("hostFromEnv"), "amqp://127.0.0.1:29672");
 }
 
 TEST(ScaledObjectLoop, ScaleInPicksVictimsByRank) {

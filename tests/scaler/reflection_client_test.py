@@ -34,8 +34,8 @@ from google.protobuf import message_factory
 
 REFLECTION_PROTO = "/usr/share/grpc-proto/grpc/reflection/v1alpha/reflection.proto"
 REFLECTION_METHOD = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
-DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:45672/%2F"
-DEFAULT_HTTP_URL = "http://guest:guest@127.0.0.1:45673"
+DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:29672/%2F"
+DEFAULT_HTTP_URL = "http://guest:guest@127.0.0.1:29673"
 MESSAGES = 4
 
 

@@ -16,8 +16,8 @@
 namespace krs::testing {
 namespace {
 
-constexpr char kDefaultAmqpUrl[] = "amqp://guest:guest@127.0.0.1:45672/%2F";
-constexpr char kDefaultHttpUrl[] = "http://guest:guest@127.0.0.1:45673";
+constexpr char kDefaultAmqpUrl[] = "amqp://guest:guest@127.0.0.1:29672/%2F";
+constexpr char kDefaultHttpUrl[] = "http://guest:guest@127.0.0.1:29673";
 
 std::string EnvOr(const char* name, const char* fallback) {
   const char* value = std::getenv(name);

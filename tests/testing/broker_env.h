@@ -18,9 +18,9 @@
 
 namespace krs::testing {
 
-// RMQ_AMQP_URL, or amqp://guest:guest@127.0.0.1:45672/%2F (the script's default node).
+// RMQ_AMQP_URL, or amqp://guest:guest@127.0.0.1:29672/%2F (the script's default node).
 std::string TestAmqpUrl();
-// RMQ_HTTP_URL, or http://guest:guest@127.0.0.1:45673.
+// RMQ_HTTP_URL, or http://guest:guest@127.0.0.1:29673.
 std::string TestHttpUrl();
 
 // Returns "<prefix>-<pid>-<counter>-<random>", unique across test processes and runs.

@@ -18,7 +18,7 @@ inline constexpr char kDefaultAnalyzerListen[] = "0.0.0.0:8080";
 
 // The broker URL used when neither --amqp-url nor AMQP_URL is set: the broker that
 // scripts/rabbitmq.sh starts with its default ports.
-inline constexpr char kDefaultAmqpUrl[] = "amqp://guest:guest@127.0.0.1:45672/%2F";
+inline constexpr char kDefaultAmqpUrl[] = "amqp://guest:guest@127.0.0.1:29672/%2F";
 
 // Environment variables read by the workloads.
 inline constexpr char kAmqpUrlEnv[] = "AMQP_URL";          // broker URL

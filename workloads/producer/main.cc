@@ -18,7 +18,7 @@ namespace kw = krs::workloads;
 
 ABSL_FLAG(std::string, amqp_url, "",
           "Broker URL amqp://USER:PASSWORD@HOST:PORT/VHOST. Empty: the AMQP_URL environment "
-          "variable, else amqp://guest:guest@127.0.0.1:45672/%2F.");
+          "variable, else amqp://guest:guest@127.0.0.1:29672/%2F.");
 ABSL_FLAG(std::string, exchange, kw::kDefaultExchange,
           "Durable direct exchange to declare and publish to.");
 ABSL_FLAG(std::string, queue, kw::kDefaultQueue, "Durable queue to declare and bind.");
