@@ -69,7 +69,7 @@ void EventReporter::Report(Event event) {
   MutexLock lock(&mutex_);
   int64_t sequence = next_sequence_++;
   if (event.event_id.empty()) event.event_id = absl::StrCat(options_.event_id_prefix, "-", sequence);
-  buffer_.push_back(Pending{sequence, std::move(event)});
+  buffer_.push_back(std::move(event));
   DropOverflow();
 }
 
@@ -122,7 +122,7 @@ void EventReporter::Run() {
   absl::Duration backoff = options_.initial_backoff;
   bool failing = false;
   while (true) {
-    std::vector<Pending> batch;
+    std::vector<Event> batch;
     {
       MutexLock lock(&mutex_);
       auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
@@ -168,9 +168,9 @@ void EventReporter::Run() {
   }
 }
 
-EventReporter::SendResult EventReporter::Send(const std::vector<Pending>& batch) {
+EventReporter::SendResult EventReporter::Send(const std::vector<Event>& batch) {
   nlohmann::json body = nlohmann::json::array();
-  for (const Pending& pending : batch) body.push_back(EventToJson(pending.event));
+  for (const Event& event : batch) body.push_back(EventToJson(event));
 
   httplib::Client client(scheme_host_port_);
   SetTimeouts(client, options_.request_timeout);

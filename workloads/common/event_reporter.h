@@ -73,11 +73,6 @@ class EventReporter : public EventSink {
   size_t buffered() const;    // events not yet delivered, the batch being posted included
 
  private:
-  struct Pending {
-    int64_t sequence;
-    Event event;
-  };
-
   EventReporter(EventReporterOptions options, std::string scheme_host_port, std::string path);
 
   void Run();
@@ -86,7 +81,7 @@ class EventReporter : public EventSink {
 
   // Posts one batch. kRejected means a 4xx response that a retry cannot fix; the batch is then
   // dropped and logged.
-  SendResult Send(const std::vector<Pending>& batch);
+  SendResult Send(const std::vector<Event>& batch);
 
   // Drops the oldest buffered events beyond buffer_capacity and counts them.
   void DropOverflow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
@@ -96,7 +91,7 @@ class EventReporter : public EventSink {
   const std::string events_path_;
 
   mutable Mutex mutex_;
-  std::deque<Pending> buffer_ ABSL_GUARDED_BY(mutex_);
+  std::deque<Event> buffer_ ABSL_GUARDED_BY(mutex_);
   int64_t next_sequence_ ABSL_GUARDED_BY(mutex_) = 1;
   size_t in_flight_ ABSL_GUARDED_BY(mutex_) = 0;  // size of the batch being posted
   int64_t dropped_ ABSL_GUARDED_BY(mutex_) = 0;
