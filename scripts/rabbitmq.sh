@@ -34,10 +34,20 @@ set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 node_prefix=${RMQ_NODE:-krs}
-amqp_port=${RMQ_AMQP_PORT:-29672}
-http_port=${RMQ_HTTP_PORT:-29673}
-dist_port=${RMQ_DIST_PORT:-29674}
 base_dir=${RMQ_DIR:-$repo_root/build/rabbitmq/$node_prefix}
+
+# `start` saves the plain ports of a running node, so that later calls without RMQ_*_PORT
+# (env, status, the lab) use the ports the node listens on. `stop` removes the file.
+ports_file="$base_dir/ports"
+declare -A saved=()
+if [ -f "$ports_file" ] && kill -0 "$(cat "$base_dir/rabbitmq.pid" 2>/dev/null)" 2>/dev/null; then
+  while IFS='=' read -r name value; do
+    [[ "$name" =~ ^[A-Z_]+$ && "$value" =~ ^[0-9]*$ ]] && saved[$name]=$value
+  done <"$ports_file"
+fi
+amqp_port=${RMQ_AMQP_PORT:-${saved[RMQ_AMQP_PORT]:-29672}}
+http_port=${RMQ_HTTP_PORT:-${saved[RMQ_HTTP_PORT]:-29673}}
+dist_port=${RMQ_DIST_PORT:-${saved[RMQ_DIST_PORT]:-29674}}
 consumer_timeout_ms=${RMQ_CONSUMER_TIMEOUT_MS:-10800000}
 tls_dir=${RMQ_TLS_DIR:-}
 # rabbitmq.conf needs absolute paths.
@@ -199,8 +209,10 @@ explain_port_conflict() {
     grep -qw "${setting#*=}" "$log" && held+=("$setting")
   done
   [ ${#held[@]} -eq 0 ] && held=("${settings[@]}")
-  echo "rabbitmq: a port of $node_name is already in use (${held[*]}); wait a minute for" \
-    "closed connections to expire, or set a free port" >&2
+  local example="${held[0]%=*}=$((${held[0]#*=} + 10))"
+  echo "rabbitmq: a port of $node_name is already in use (${held[*]}). Stop what listens there," \
+    "or start on a free port, for example: $example bash scripts/rabbitmq.sh start." \
+    "A port held by a closed connection is free again within about a minute." >&2
 }
 
 start() {
@@ -235,6 +247,8 @@ start() {
     fi
     sleep 0.5
   done
+  printf 'RMQ_AMQP_PORT=%s\nRMQ_HTTP_PORT=%s\nRMQ_DIST_PORT=%s\n' \
+    "$amqp_port" "$http_port" "$dist_port" >"$ports_file"
   echo "rabbitmq: $node_name ready (amqp 127.0.0.1:$amqp_port, http 127.0.0.1:$http_port, dir $base_dir)"
 }
 
@@ -256,7 +270,7 @@ stop() {
       sleep 0.2
     done
   done
-  rm -f "$RABBITMQ_PID_FILE" "$RABBITMQ_PID_FILE.launcher"
+  rm -f "$RABBITMQ_PID_FILE" "$RABBITMQ_PID_FILE.launcher" "$ports_file"
   echo "rabbitmq: $node_name stopped"
 }
 

@@ -7,8 +7,9 @@
 #   bash scripts/run-lab.sh [extra scalein-lab flags]
 #
 # Settings (environment): KRS_BUILD_DIR (default build/), RMQ_NODE, RMQ_AMQP_PORT,
-# RMQ_HTTP_PORT, RMQ_DIST_PORT (see scripts/rabbitmq.sh). scalein-lab starts the broker when
-# no management API responds on RMQ_HTTP_PORT, and stops it again at the end.
+# RMQ_HTTP_PORT, RMQ_DIST_PORT (see scripts/rabbitmq.sh; the ports of a node it started are
+# the defaults). scalein-lab starts the broker when no management API responds on
+# RMQ_HTTP_PORT, and stops it again at the end.
 #
 # Exit status: 0 when the results were written, even if a scenario missed its deadline (that
 # is a measured outcome, shown in the table); non-zero when the lab could not run.
@@ -31,6 +32,10 @@ cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nu
 cmake --build "$build_dir" -j "$(nproc)" \
   --target scalein-lab rmq-producer rmq-consumer result-analyzer rabbitmq-scaler
 echo "run-lab: built in $((SECONDS - start)) s"
+
+# A broker that scripts/rabbitmq.sh started on other ports saved them: use those unless the
+# caller set RMQ_AMQP_PORT or RMQ_HTTP_PORT.
+eval "$(bash "$repo_root/scripts/rabbitmq.sh" env | grep -E '^export RMQ_(AMQP|HTTP)_PORT=[0-9]+$')"
 
 # summary.md is written last; its absence afterwards means the lab did not run.
 rm -f "$repo_root/results/summary.md"

@@ -21,10 +21,11 @@ std::string ProgressReporter::Line(const std::string& scenario, const Progress& 
                         ? static_cast<double>(progress.completed) / progress.messages
                         : 0;
   int filled = std::clamp(static_cast<int>(fraction * kBarWidth), 0, kBarWidth);
-  return absl::StrFormat("%-28s [%s%s] %6.1fh/%.1fh %d/%d done, %d replicas", scenario,
+  return absl::StrFormat("%-28s [%s%s] %6.1fh/%.1fh %d/%d done, %d %s", scenario,
                          std::string(filled, '#'), std::string(kBarWidth - filled, '.'),
                          progress.simulated_seconds / 3600, progress.deadline_seconds / 3600,
-                         progress.completed, progress.messages, progress.replicas);
+                         progress.completed, progress.messages, progress.replicas,
+                         progress.replicas == 1 ? "replica" : "replicas");
 }
 
 void ProgressReporter::Update(const std::string& scenario, const Progress& progress) {

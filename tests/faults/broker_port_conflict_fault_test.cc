@@ -79,12 +79,15 @@ class ConflictNode {
   }
 
   // Runs `scripts/rabbitmq.sh ACTION` from work_dir() and returns its exit code and output.
-  ScriptResult Run(const std::string& action) const {
+  // With `with_ports` false, the RMQ_*_PORT variables are unset instead of set to this node's.
+  ScriptResult Run(const std::string& action, bool with_ports = true) const {
+    std::string ports = with_ports ? absl::StrCat(" RMQ_AMQP_PORT=", kAmqpPort, " RMQ_HTTP_PORT=",
+                                                  kHttpPort, " RMQ_DIST_PORT=", kDistPort)
+                                   : " -u RMQ_AMQP_PORT -u RMQ_HTTP_PORT -u RMQ_DIST_PORT";
     std::string command = absl::StrCat(
-        "cd ", work_dir().string(), " && env RMQ_TLS_DIR= RMQ_AMQPS_PORT= RMQ_HTTPS_PORT=",
-        " RMQ_DIR=", node_dir().string(), " RMQ_NODE=krs-port-conflict RMQ_AMQP_PORT=", kAmqpPort,
-        " RMQ_HTTP_PORT=", kHttpPort, " RMQ_DIST_PORT=", kDistPort, " bash ", script_, " ", action,
-        " 2>&1");
+        "cd ", work_dir().string(), " && env", ports,
+        " RMQ_TLS_DIR= RMQ_AMQPS_PORT= RMQ_HTTPS_PORT= RMQ_DIR=", node_dir().string(),
+        " RMQ_NODE=krs-port-conflict bash ", script_, " ", action, " 2>&1");
     ScriptResult result;
     FILE* pipe = popen(command.c_str(), "r");
     if (pipe == nullptr) return result;
@@ -141,6 +144,8 @@ TEST_P(BrokerPortConflict, StartFailsAndNamesPortSettings) {
   EXPECT_NE(start.exit_code, 0) << start.output;
   EXPECT_THAT(start.output, HasSubstr("exited during boot"));
   EXPECT_THAT(start.output, HasSubstr("is already in use"));
+  EXPECT_THAT(start.output, HasSubstr(absl::StrCat(param.variable, "=", param.held_port + 10,
+                                                   " bash scripts/rabbitmq.sh start")));
   EXPECT_THAT(start.output, HasSubstr(absl::StrCat(param.variable, "=", param.held_port)));
   EXPECT_THAT(start.output, Not(HasSubstr(absl::StrCat(param.free_variable, "="))));
   EXPECT_FALSE(std::filesystem::exists(node.work_dir() / "erl_crash.dump"));
@@ -159,7 +164,7 @@ INSTANTIATE_TEST_SUITE_P(
                       ConflictCase{"Amqp", kAmqpPort, "RMQ_AMQP_PORT", "RMQ_DIST_PORT"}),
     [](const ::testing::TestParamInfo<ConflictCase>& info) { return info.param.name; });
 
-TEST(BrokerPortConflict, FreePortsStartNoConflictHint) {
+TEST(BrokerPortConflict, FreePortsStartAndAreSavedUntilStop) {
   ConflictNode node;
 
   ScriptResult start = node.Run("start");
@@ -167,9 +172,16 @@ TEST(BrokerPortConflict, FreePortsStartNoConflictHint) {
   EXPECT_EQ(start.exit_code, 0) << start.output;
   EXPECT_THAT(start.output, Not(HasSubstr("already in use")));
   EXPECT_GT(CountProcessesWith(node.node_dir().string()), 0);
+  // Calls without the port settings use the ports the running node was started with.
+  EXPECT_THAT(node.Run("env", /*with_ports=*/false).output,
+              HasSubstr(absl::StrCat("RMQ_AMQP_PORT=", kAmqpPort)));
+  EXPECT_THAT(node.Run("status", /*with_ports=*/false).output,
+              HasSubstr(absl::StrCat("http 127.0.0.1:", kHttpPort)));
 
   EXPECT_THAT(node.Run("stop").output, HasSubstr("stopped"));
   EXPECT_EQ(CountProcessesWith(node.node_dir().string()), 0);
+  EXPECT_THAT(node.Run("env", /*with_ports=*/false).output,
+              Not(HasSubstr(absl::StrCat("RMQ_AMQP_PORT=", kAmqpPort))));
 }
 
 }  // namespace

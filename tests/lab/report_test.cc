@@ -1,3 +1,4 @@
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -217,6 +218,11 @@ TEST(ProgressReporter, PlainLinesWhenNotTerminal) {
                 ProgressReporter::Line("s", Progress{7200, 7200, 4, 4, 0}) + ": done\n");
   EXPECT_EQ(text.find("\033["), std::string::npos);
   EXPECT_NE(text.find("1.0h/2.0h 1/4 done, 3 replicas"), std::string::npos);
+}
+
+TEST(ProgressReporter, SingularReplica) {
+  EXPECT_THAT(ProgressReporter::Line("s", Progress{3600, 7200, 1, 4, 1}),
+              ::testing::EndsWith("1/4 done, 1 replica"));
 }
 
 TEST(ConsumerFlags, ParsesBothSpellings) {
