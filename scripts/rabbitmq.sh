@@ -40,7 +40,8 @@ base_dir=${RMQ_DIR:-$repo_root/build/rabbitmq/$node_prefix}
 # (env, status, the lab) use the ports the node listens on. `stop` removes the file.
 ports_file="$base_dir/ports"
 declare -A saved=()
-if [ -f "$ports_file" ] && kill -0 "$(cat "$base_dir/rabbitmq.pid" 2>/dev/null)" 2>/dev/null; then
+pid_file="$base_dir/rabbitmq.pid"
+if [ -f "$ports_file" ] && kill -0 "$(cat "$pid_file" 2>/dev/null)" 2>/dev/null; then
   while IFS='=' read -r name value; do
     [[ "$name" =~ ^[A-Z_]+$ && "$value" =~ ^[0-9]*$ ]] && saved[$name]=$value
   done <"$ports_file"
@@ -71,7 +72,7 @@ export RABBITMQ_MNESIA_BASE="$base_dir/mnesia"
 export RABBITMQ_LOG_BASE="$base_dir/log"
 export RABBITMQ_CONFIG_FILE="$base_dir/rabbitmq"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$base_dir/enabled_plugins"
-export RABBITMQ_PID_FILE="$base_dir/rabbitmq.pid"
+export RABBITMQ_PID_FILE="$pid_file"
 # Erlang writes a crash dump on a failed boot, by default into the current folder.
 export ERL_CRASH_DUMP="$base_dir/erl_crash.dump"
 export ERL_EPMD_ADDRESS=127.0.0.1

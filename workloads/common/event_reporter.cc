@@ -87,15 +87,15 @@ void EventReporter::DropOverflow() {
 
 size_t EventReporter::Flush(absl::Duration timeout) {
   MutexLock lock(&mutex_);
-  auto empty = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
-    return buffer_.empty() && in_flight_ == 0;
+  auto delivered_all = [this]() ABSL_SHARED_LOCKS_REQUIRED(mutex_) {
+    return UndeliveredLocked() == 0;
   };
-  mutex_.AwaitWithTimeout(empty, timeout);
+  mutex_.AwaitWithTimeout(delivered_all, timeout);
   if (dropped_ > 0) {
     Log(LogLevel::kWarning, "analyzer events dropped because the buffer was full",
         {{"dropped", dropped_}, {"capacity", options_.buffer_capacity}});
   }
-  return buffer_.size() + in_flight_;
+  return UndeliveredLocked();
 }
 
 int64_t EventReporter::dropped() const {
@@ -115,8 +115,10 @@ int64_t EventReporter::rejected() const {
 
 size_t EventReporter::buffered() const {
   MutexLock lock(&mutex_);
-  return buffer_.size() + in_flight_;
+  return UndeliveredLocked();
 }
+
+size_t EventReporter::UndeliveredLocked() const { return buffer_.size() + in_flight_; }
 
 void EventReporter::Run() {
   absl::Duration backoff = options_.initial_backoff;

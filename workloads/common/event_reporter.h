@@ -86,6 +86,10 @@ class EventReporter : public EventSink {
   // Drops the oldest buffered events beyond buffer_capacity and counts them.
   void DropOverflow() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
+  // Returns the number of events still waiting to be posted: the buffer plus the batch being
+  // posted.
+  size_t UndeliveredLocked() const ABSL_SHARED_LOCKS_REQUIRED(mutex_);
+
   const EventReporterOptions options_;
   const std::string scheme_host_port_;
   const std::string events_path_;
